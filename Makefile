@@ -1,0 +1,32 @@
+# make quick | make reproduce [PROFILE=paper] | make test | make report [PROFILE=...]
+PROFILE ?= paper
+EXPERIMENTS ?= fit2d fit1d
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: reproduce quick test report clean-results
+
+# The virtual environment, created on first use and refreshed when the pins change.
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $@
+
+# Every experiment's sweep under PROFILE (finished trials are skipped), then the report.
+reproduce: $(STAMP)
+	@for e in $(EXPERIMENTS); do \
+	  echo "== $$e ($(PROFILE))"; \
+	  $(PYTHON) -m experiments.run --multirun experiment=$$e profile=$(PROFILE) || exit 1; \
+	done
+	$(PYTHON) -m experiments.report --profile $(PROFILE)
+
+quick:
+	$(MAKE) reproduce PROFILE=quick
+
+test: $(STAMP)
+	$(PYTHON) -m pytest -q
+
+report: $(STAMP)
+	$(PYTHON) -m experiments.report --profile $(PROFILE)

@@ -1,0 +1,6 @@
+"""Baseline models the paper compares GMNM against: plain nn.Modules, no config imports."""
+
+from baselines.kan import KAN
+from baselines.mlp import MLP
+
+__all__ = ["KAN", "MLP"]

@@ -1,0 +1,1 @@
+"""Experiments of the GMNM paper: one package per experiment family, one shared runner."""

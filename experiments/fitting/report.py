@@ -1,0 +1,127 @@
+"""Fig. 2 (fit2d) and its 1-D analogue (fit1d): tables and figures from fitting records.
+
+Tables (long format, one row per level x model x metric) give mean/std/median over seeds,
+the parameter count of each model and its rank within the level; the `_winners` table puts
+our best model per level beside the paper's claim. Figures follow Fig. 2's layout: one row
+per level with the target, train-loss curves and test-loss curves (line: mean over seeds;
+band: min to max over seeds).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from experiments.fitting.targets import LEVELS  # noqa: E402
+from experiments.fitting.task import FitTask  # noqa: E402
+from experiments.reporting import (config_value, curve_band, describe, group_by,  # noqa: E402
+                                   read_csv, save_figure, write_csv)
+
+# The paper's colours (Fig. 2 caption): GMNM red, KAN green, MLPs blue and orange.
+COLORS = {"gmnm": "tab:red", "kan": "tab:green", "mlp_relu": "tab:blue", "mlp_tanh": "tab:orange"}
+METRICS = ("final_test_mse", "min_test_mse", "final_train_mse", "min_train_mse",
+           "final_test_nmse", "ms_per_step")
+RANKED_BY = "final_test_mse"
+
+
+def summary_rows(records: list[dict]) -> list[dict]:
+    rows = []
+    groups = group_by(records, lambda r: (config_value(r, "task.level"), r["model"]))
+    for (level, model), recs in groups.items():
+        finished = [r for r in recs if r["status"] == "complete"]
+        a, b, c = LEVELS[level]
+        for metric in METRICS:
+            stats = describe([r["summary"][metric] for r in finished])
+            rows.append({"experiment": recs[0]["experiment"], "profile": recs[0]["profile"],
+                         "level": level, "a": a, "b": b, "c": c, "model": model,
+                         "n_params": recs[0]["summary"]["n_params"], "metric": metric, **stats,
+                         "n_seeds": len(recs), "n_diverged": len(recs) - len(finished)})
+    for (_, _, metric), group in group_by(rows, lambda r: (r["experiment"], r["level"], r["metric"])).items():
+        ranked = sorted(group, key=lambda r: (math.isnan(r["mean"]), r["mean"]))
+        for i, row in enumerate(ranked, 1):
+            row["rank"] = i
+    return rows
+
+
+def winner_rows(rows: list[dict], claims: list[dict]) -> list[dict]:
+    out = []
+    ranked = [r for r in rows if r["metric"] == RANKED_BY]
+    for (experiment, level), group in group_by(ranked, lambda r: (r["experiment"], r["level"])).items():
+        by_model = {r["model"]: r["mean"] for r in group}
+        best = min(group, key=lambda r: r["rank"])
+        mlps = [v for m, v in by_model.items() if m.startswith("mlp")]
+        claim = next((c["value"] for c in claims if c["experiment"] == experiment
+                      and c["claim"] == "best_model"), "")
+        gap = (math.log10(min(mlps) / by_model["gmnm"]) if mlps and "gmnm" in by_model
+               and by_model["gmnm"] > 0 else math.nan)
+        out.append({"experiment": experiment, "level": level, "metric": RANKED_BY,
+                    "ours_best_model": best["model"], "ours_best_mean": best["mean"],
+                    **{f"mean_{m}": v for m, v in sorted(by_model.items())},
+                    "log10_best_mlp_over_gmnm": gap, "paper_best_model": claim,
+                    "paper_log10_gmnm_advantage_over_mlp": "1-2" if experiment == "fit2d" else "",
+                    "agrees_with_paper": best["model"] == claim if claim else ""})
+    return out
+
+
+def figure(records: list[dict]):
+    levels = sorted({config_value(r, "task.level") for r in records})
+    fig, axes = plt.subplots(len(levels), 3, figsize=(13, 3.1 * len(levels)), squeeze=False)
+    for row, level in zip(axes, levels):
+        recs = [r for r in records if config_value(r, "task.level") == level]
+        task_cfg = {k: v for k, v in recs[0]["config"]["task"].items() if k != "_target_"}
+        _plot_target(row[0], FitTask(**task_cfg), level)
+        for ax, split in zip(row[1:], ("train", "test")):
+            for model, group in group_by(recs, lambda r: (r["model"],)).items():
+                finished = [r for r in group if r["status"] == "complete"] or group
+                band = curve_band(finished, f"{split}_mse")
+                color = COLORS.get(model[0])
+                label = f"{model[0]} ({group[0]['summary']['n_params']:,} params)"
+                ax.plot(band["step"], band["mean"], color=color, label=label, lw=1.4)
+                ax.fill_between(band["step"], band["low"], band["high"], color=color, alpha=0.2, lw=0)
+            ax.set_yscale("log")
+            ax.set_title(f"level {level}: {split} MSE")
+            ax.set_xlabel("step")
+            ax.grid(alpha=0.3)
+        row[2].legend(fontsize=7)
+    fig.tight_layout()
+    return fig, axes
+
+
+def _plot_target(ax, task: FitTask, level: int) -> None:
+    low, high = task.domain
+    a, b, c = LEVELS[level]
+    if task.dim == 1:
+        x = torch.linspace(low, high, 2001, dtype=torch.float64)[:, None]
+        ax.plot(x[:, 0], task.target(x), color="k", lw=1)
+        ax.set_xlabel("x")
+    else:
+        g = torch.linspace(low, high, 241, dtype=torch.float64)
+        x1, x2 = torch.meshgrid(g, g, indexing="xy")  # (241, 241) each
+        t = task.target(torch.stack([x1.ravel(), x2.ravel()], -1)).reshape(x1.shape)
+        im = ax.pcolormesh(x1, x2, t, cmap="viridis", shading="auto")
+        ax.figure.colorbar(im, ax=ax, fraction=0.046)
+        ax.set_aspect("equal")
+        ax.set_xlabel("x1")
+        ax.set_ylabel("x2")
+    ax.set_title(f"target, (a,b,c) = ({a:g}, {b:g}, {c:g})")
+
+
+def report(records: list[dict], out_dir: Path, paper_dir: Path) -> list[Path]:
+    claims = read_csv(paper_dir / "fig2_fitting_claims.csv")
+    written = []
+    for experiment, recs in group_by(records, lambda r: (r["experiment"],)).items():
+        name = experiment[0]
+        rows = summary_rows(recs)
+        written.append(write_csv(out_dir / "tables" / f"{name}.csv", rows))
+        written.append(write_csv(out_dir / "tables" / f"{name}_winners.csv", winner_rows(rows, claims)))
+        fig, _ = figure(recs)
+        written.append(save_figure(fig, out_dir / "figures" / f"{name}.png"))
+        plt.close(fig)
+    return written

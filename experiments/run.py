@@ -1,0 +1,87 @@
+"""Run one trial, or sweep with -m:
+
+    python -m experiments.run experiment=fit2d model=gmnm seed=0
+    python -m experiments.run -m experiment=fit2d profile=quick      # the experiment's sweep
+
+A trial is (experiment, model, seed, config). Finished trials are found in the result store
+by the hash of their config and skipped, so an interrupted sweep is completed by re-running it.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from datetime import datetime, timezone
+
+from experiments.env import ROOT
+
+os.environ.setdefault("GMNM_ROOT", str(ROOT))  # conf/paths resolves every path from here
+
+import hydra  # noqa: E402
+import torch  # noqa: E402
+from hydra.utils import instantiate  # noqa: E402
+from omegaconf import DictConfig, OmegaConf  # noqa: E402
+
+from experiments.env import describe_device, git_commit, pick_device, pick_dtype, seed_everything  # noqa: E402
+from experiments.store import ResultStore, trial_key  # noqa: E402
+from experiments.train import train  # noqa: E402
+from gmnm import count_parameters  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+
+def run_trial(cfg: DictConfig) -> dict:
+    config = OmegaConf.to_container(cfg, resolve=True)
+    key, experiment = trial_key(config), cfg.experiment_name
+    store = ResultStore(cfg.paths.store_dir)
+    if store.is_finished(experiment, key):
+        log.info("skip %s/%s: already in %s", experiment, key, store.root)
+        return store.get(experiment, key)
+
+    device, dtype = pick_device(cfg.trainer.device), pick_dtype(cfg.trainer.dtype)
+    seed_everything(cfg.seed)
+    task = instantiate(cfg.task)
+    task.setup(device, dtype)
+    model = instantiate(cfg.model).to(device=device, dtype=dtype)
+    optimizer = instantiate(cfg.trainer.optimizer)([p for p in model.parameters() if p.requires_grad])
+
+    started = datetime.now(timezone.utc)
+    t0 = time.perf_counter()
+    result = train(model, task, optimizer, steps=cfg.trainer.steps, eval_every=cfg.trainer.eval_every,
+                   batch_size=cfg.trainer.batch_size, generator=torch.Generator().manual_seed(cfg.seed),
+                   device=device, progress=cfg.trainer.progress)
+    metrics = [k for k in result.history[-1] if k not in ("step", "loss")]
+    summary = {
+        "n_params": count_parameters(model),
+        "steps": result.steps,
+        "wall_time_s": time.perf_counter() - t0,
+        "ms_per_step": result.ms_per_step,
+        "device": describe_device(device),
+        "torch": torch.__version__,
+        "git_commit": git_commit(),
+        "started_at": started.isoformat(timespec="seconds"),
+        **{f"final_{m}": result.history[-1][m] for m in metrics},
+        **{f"min_{m}": _finite_min(row[m] for row in result.history) for m in metrics},
+    }
+    record = {"key": key, "status": result.status, "experiment": experiment,
+              "model": cfg.model_name, "profile": cfg.profile_name, "seed": cfg.seed,
+              "config": config, "summary": summary, "history": result.history}
+    path = store.put(record)
+    log.info("%s %s/%s model=%s seed=%d: %s -> %s", result.status, experiment, key, cfg.model_name,
+             cfg.seed, ", ".join(f"{m}={summary['final_' + m]:.3e}" for m in metrics), path)
+    return record
+
+
+def _finite_min(values) -> float:
+    return min((v for v in values if math.isfinite(v)), default=float("nan"))
+
+
+@hydra.main(config_path="../conf", config_name="config", version_base="1.3")
+def main(cfg: DictConfig) -> None:
+    run_trial(cfg)
+
+
+if __name__ == "__main__":
+    main()

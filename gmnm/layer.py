@@ -1,0 +1,203 @@
+"""Gaussian Mixture-Inspired Nonlinear Module (GMNM).
+
+Lu, Yuan, Zhang, Li, "Rethinking Nonlinearity: Trainable Gaussian Mixture Modules for Modern
+Neural Architectures", arXiv 2510.06660, §3. No code of the authors exists; this is a
+reconstruction.
+
+A GMM density (Eq. 1) is g(x) = sum_i pi_i N(x; mu_i, Sigma_i). GMNM relaxes it into a layer
+(§3): pi_i is unconstrained (no sum-to-one, no sign), the normalizing constant of Eq. 2 is
+dropped (absorbed into pi), and the quadratic form (x - mu)^T Sigma^-1 (x - mu) is replaced by
+the "Augmented Gaussian Projection" (AGP) of Eq. 3:
+
+    z = x - mu,   LP_n(z) = a_n . z + b_n,   y = sum_n alpha_n LP_n(z) + beta,   f(y) = exp(-y^2 / 2)
+
+    output_j = sum_i pi_ji f(y_i)  (+ bias_j)                              (Eq. 1, relaxed)
+
+Eq. 3 is ambiguous: read literally, two affine maps compose into a single affine map of z (a
+Gaussian *ridge*), yet the text speaks of "intermediate squaring" and of approximating the
+Mahalanobis distance. The three readings, with component i = 1..m and input dimension d:
+
+    "diag":  y_i^2 = sum_k (scale_ik z_ik)^2           Sigma_i^-1 = diag(scale_i^2)
+    "full":  y_i^2 = || proj_i z_i ||^2, proj_i (r, d)  Sigma_i^-1 = proj_i^T proj_i, PSD by
+             construction (rank r = d by default; r < d gives a low-rank Sigma^-1)
+    "ridge": y_i = proj_i . z_i + offset_i              Eq. 3 literally, no squaring in between
+
+Default "diag": it is the only reading that reproduces the paper's one explicit count, Table 1's
+4,500 parameters for 900 components on a 2-D input (mu 2 + scale 2 + pi 1 per component).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+from gmnm import functional as F
+
+PROJECTIONS = ("diag", "full", "ridge")
+MU_INITS = ("uniform", "grid", "normal")
+
+
+class GMNM(nn.Module):
+    """Trainable Gaussian-mixture layer mapping (..., in_features) to (..., out_features).
+
+    Args:
+        in_features: input dimension d.
+        out_features: number of outputs (rows of pi).
+        n_components: number of Gaussian components m.
+        projection: "diag" (default), "full" or "ridge"; see the module docstring.
+        rank: rows of each component's projection for "full" (default d); invalid otherwise.
+        trainable_mu: False freezes mu after initialization (§5 does this); mu stays a
+            Parameter named ``mu`` with requires_grad=False, so it is saved and moved with the
+            module but not counted by `count_parameters` or updated by optimizers.
+        bias: add a learnable bias to each output.
+        mu_init: "uniform" over the box mu_range^d, "grid" (a regular grid over the box, cell
+            centres; needs m = k^d), or "normal" (mean the box centre, std its half-width).
+        mu_range: (low, high) of the box the centres are drawn in; match it to the input range.
+        sigma_init: initial width of each Gaussian along every axis (scale = 1/sigma). None
+            picks span * sqrt(d) / m^(1/d): about the spacing of m centres in the box, widened
+            by sqrt(d) so that y^2 stays O(1) rather than O(d) when d is large.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        n_components: int,
+        projection: str = "diag",
+        rank: int | None = None,
+        trainable_mu: bool = True,
+        bias: bool = False,
+        mu_init: str = "uniform",
+        mu_range: tuple[float, float] = (-1.0, 1.0),
+        sigma_init: float | None = None,
+        device=None,
+        dtype=None,
+    ):
+        super().__init__()
+        for name, value in (("in_features", in_features), ("out_features", out_features),
+                            ("n_components", n_components)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"GMNM: {name} must be a positive integer, got {value!r}")
+        if projection not in PROJECTIONS:
+            raise ValueError(f"GMNM: projection must be one of {PROJECTIONS}, got {projection!r}")
+        if rank is not None and projection != "full":
+            raise ValueError(f"GMNM: rank applies to projection='full' only, got rank={rank} "
+                             f"with projection={projection!r}")
+        if mu_init not in MU_INITS:
+            raise ValueError(f"GMNM: mu_init must be one of {MU_INITS}, got {mu_init!r}")
+        low, high = (float(v) for v in mu_range)
+        if not high > low:
+            raise ValueError(f"GMNM: mu_range must be (low, high) with high > low, got {mu_range!r}")
+        if sigma_init is not None and not sigma_init > 0:
+            raise ValueError(f"GMNM: sigma_init must be positive or None, got {sigma_init!r}")
+        rank = in_features if rank is None and projection == "full" else rank
+        if projection == "full" and not (isinstance(rank, int) and rank >= 1):
+            raise ValueError(f"GMNM: rank must be a positive integer, got {rank!r}")
+        if mu_init == "grid":
+            _grid_side(n_components, in_features)  # fail at construction, not at reset
+
+        self.in_features, self.out_features, self.n_components = in_features, out_features, n_components
+        self.projection, self.rank, self.trainable_mu = projection, rank, trainable_mu
+        self.mu_init, self.mu_range, self.sigma_init = mu_init, (low, high), sigma_init
+
+        fk = {"device": device, "dtype": dtype}
+        m, d = n_components, in_features
+        self.mu = nn.Parameter(torch.empty(m, d, **fk), requires_grad=trainable_mu)
+        self.scale = nn.Parameter(torch.empty(m, d, **fk)) if projection == "diag" else None
+        if projection == "full":
+            self.proj = nn.Parameter(torch.empty(m, rank, d, **fk))
+        elif projection == "ridge":
+            self.proj = nn.Parameter(torch.empty(m, d, **fk))
+        else:
+            self.proj = None
+        self.offset = nn.Parameter(torch.empty(m, **fk)) if projection == "ridge" else None
+        self.pi = nn.Parameter(torch.empty(out_features, m, **fk))
+        self.bias = nn.Parameter(torch.empty(out_features, **fk)) if bias else None
+        self.reset_parameters()
+
+    @property
+    def initial_sigma(self) -> float:
+        if self.sigma_init is not None:
+            return float(self.sigma_init)
+        span = self.mu_range[1] - self.mu_range[0]
+        d, m = self.in_features, self.n_components
+        return span * math.sqrt(d) / m ** (1.0 / d)
+
+    def reset_parameters(self) -> None:
+        low, high = self.mu_range
+        with torch.no_grad():
+            if self.mu_init == "uniform":
+                self.mu.uniform_(low, high)
+            elif self.mu_init == "normal":
+                self.mu.normal_((low + high) / 2, (high - low) / 2)
+            else:
+                self.mu.copy_(_grid(self.n_components, self.in_features, low, high))
+            inv_sigma = 1.0 / self.initial_sigma
+            if self.projection == "diag":
+                self.scale.fill_(inv_sigma)
+            elif self.projection == "full":
+                for p in self.proj:  # p: (r, d); orthonormal rows, so ||p z|| = ||z|| when r = d
+                    nn.init.orthogonal_(p)
+                self.proj.mul_(inv_sigma)
+            else:
+                self.proj.normal_()
+                self.proj.div_(self.proj.norm(dim=-1, keepdim=True)).mul_(inv_sigma)
+                self.offset.zero_()
+            # pi and bias like nn.Linear with fan_in = m, so outputs start at O(1).
+            bound = 1.0 / math.sqrt(self.n_components)
+            self.pi.uniform_(-bound, bound)
+            if self.bias is not None:
+                self.bias.uniform_(-bound, bound)
+
+    def _responses(self, x: Tensor) -> Tensor:
+        """(N, d) -> (N, m): the f(y_i) of each component."""
+        if self.projection == "diag":
+            return F.gaussian(F.diag_sq_distance(x, self.mu, self.scale))
+        if self.projection == "full":
+            return F.gaussian(F.full_sq_distance(x, self.mu, self.proj))
+        return F.gaussian(F.ridge_response(x, self.mu, self.proj, self.offset).square())
+
+    def gaussians(self, x: Tensor) -> Tensor:
+        """The component responses f(y_i(x)): (..., in_features) -> (..., n_components)."""
+        lead = self._check_input(x)
+        return self._responses(x.reshape(-1, self.in_features)).reshape(*lead, self.n_components)
+
+    def forward(self, x: Tensor) -> Tensor:
+        lead = self._check_input(x)
+        g = self._responses(x.reshape(-1, self.in_features))  # (N, m), N = prod(lead)
+        out = g @ self.pi.T  # (N, out): relaxed mixture, Eq. 1 with pi unconstrained
+        if self.bias is not None:
+            out = out + self.bias
+        return out.reshape(*lead, self.out_features)  # (..., out)
+
+    def _check_input(self, x: Tensor) -> tuple[int, ...]:
+        if x.dim() < 1 or x.shape[-1] != self.in_features:
+            raise ValueError(f"GMNM expects inputs of shape (..., {self.in_features}), "
+                             f"got {tuple(x.shape)}")
+        return tuple(x.shape[:-1])
+
+    def extra_repr(self) -> str:
+        s = (f"in_features={self.in_features}, out_features={self.out_features}, "
+             f"n_components={self.n_components}, projection={self.projection!r}")
+        if self.projection == "full":
+            s += f", rank={self.rank}"
+        return s + f", trainable_mu={self.trainable_mu}, bias={self.bias is not None}"
+
+
+def _grid_side(m: int, d: int) -> int:
+    k = round(m ** (1.0 / d))
+    if k ** d != m:
+        raise ValueError(f"GMNM: mu_init='grid' needs n_components = k^d (d={d}), got {m}; "
+                         f"use e.g. {max(k, 1) ** d} or {(k + 1) ** d}, or mu_init='uniform'")
+    return k
+
+
+def _grid(m: int, d: int, low: float, high: float) -> Tensor:
+    """(m, d) cell centres of a k^d grid over [low, high]^d."""
+    k = _grid_side(m, d)
+    step = (high - low) / k
+    axis = low + step * (torch.arange(k, dtype=torch.float64) + 0.5)  # (k,)
+    mesh = torch.meshgrid(*([axis] * d), indexing="ij")  # d tensors of shape (k,)*d
+    return torch.stack(mesh, dim=-1).reshape(m, d)  # (m, d)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import random
 import subprocess
@@ -47,7 +48,8 @@ def describe_device(device: torch.device) -> str:
 
 
 def git_commit() -> str:
-    """HEAD's short hash, with '+dirty' when the working tree differs; 'unknown' outside git."""
+    """HEAD's short hash, with '+dirty' when the working tree differs; outside a git checkout
+    (a copied tree on a cluster node) the value of GMNM_GIT_COMMIT, else 'unknown'."""
     def git(*args: str) -> str:
         return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True,
                               timeout=10, check=True).stdout.strip()
@@ -55,5 +57,5 @@ def git_commit() -> str:
         commit = git("rev-parse", "--short=12", "HEAD")
         dirty = git("status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.SubprocessError):
-        return "unknown"
+        return os.environ.get("GMNM_GIT_COMMIT", "unknown")
     return commit + ("+dirty" if dirty else "")

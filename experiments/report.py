@@ -1,11 +1,12 @@
-"""Turn the result store into results/tables/*.csv and results/figures/*.png.
+"""Turn the result store into results/tables/*_<profile>.csv and results/figures/*_<profile>.png.
 
     python -m experiments.report --profile quick
 
 Each experiment family reports itself: records are dispatched to the `report` module beside
 the module of their task (experiments/<family>/report.py), so a new experiment plugs in
 without touching this file. Provenance (profile, commits, devices, wall time) of what was
-reported is written to results/PROVENANCE.md.
+reported is written to results/PROVENANCE_<profile>.md. Outputs carry the profile in their
+name, so the quick and the paper profile's results sit side by side.
 """
 
 from __future__ import annotations
@@ -60,9 +61,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     for (family,), recs in group_by(records, lambda r: (family_of(r),)).items():
         module = importlib.import_module(f"{family}.report")
-        for path in module.report(recs, args.out, args.paper):
+        for path in module.report(recs, args.out, args.paper, args.profile):
             print(f"wrote {path}")
-    prov = args.out / "PROVENANCE.md"
+    prov = args.out / f"PROVENANCE_{args.profile}.md"
     prov.write_text(provenance(records, args.profile))
     print(f"wrote {prov}")
     return 0

@@ -113,15 +113,20 @@ def _plot_target(ax, task: FitTask, level: int) -> None:
     ax.set_title(f"target, (a,b,c) = ({a:g}, {b:g}, {c:g})")
 
 
-def report(records: list[dict], out_dir: Path, paper_dir: Path) -> list[Path]:
+def report(records: list[dict], out_dir: Path, paper_dir: Path, profile: str) -> list[Path]:
+    """Write <out>/tables/<experiment>_<profile>.csv, ..._winners_<profile>.csv and the figure."""
     claims = read_csv(paper_dir / "fig2_fitting_claims.csv")
     written = []
     for experiment, recs in group_by(records, lambda r: (r["experiment"],)).items():
         name = experiment[0]
         rows = summary_rows(recs)
-        written.append(write_csv(out_dir / "tables" / f"{name}.csv", rows))
-        written.append(write_csv(out_dir / "tables" / f"{name}_winners.csv", winner_rows(rows, claims)))
+        winners = winner_rows(rows, claims)
+        written.append(write_csv(out_dir / "tables" / f"{name}_{profile}.csv", rows))
+        written.append(write_csv(out_dir / "tables" / f"{name}_winners_{profile}.csv", winners))
         fig, _ = figure(recs)
-        written.append(save_figure(fig, out_dir / "figures" / f"{name}.png"))
+        written.append(save_figure(fig, out_dir / "figures" / f"{name}_{profile}.png"))
         plt.close(fig)
+        for w in winners:
+            print(f"{name} level {w['level']}: best {w['ours_best_model']} "
+                  f"(final test MSE {w['ours_best_mean']:.3g}); paper: {w['paper_best_model']}")
     return written

@@ -1,0 +1,66 @@
+"""The command line as users run it: bad names, and a sweep killed with SIGKILL then re-run."""
+
+import itertools
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from experiments.store import ResultStore
+
+
+def runner(tmp_path, *overrides, multirun=False):
+    return [sys.executable, "-m", "experiments.run", *(["--multirun"] if multirun else []), f"paths.store_dir={tmp_path / 'store'}",
+            f"paths.log_dir={tmp_path / 'logs'}", "trainer.device=cpu", *overrides]
+
+
+@pytest.fixture
+def cwd(tmp_path):
+    path = tmp_path / "cwd"
+    path.mkdir()
+    return path
+
+
+@pytest.mark.parametrize("override,valid", [("experiment=fit2dd", "fit2d"), ("model=gmmn", "mlp_tanh"),
+                                            ("profile=fast", "quick")])
+def test_misspelled_choice_lists_the_valid_ones(tmp_path, cwd, override, valid):
+    r = subprocess.run(runner(tmp_path, override), cwd=cwd, capture_output=True, text=True, timeout=120)
+    group, bad = override.split("=")
+    assert r.returncode != 0
+    assert f"Could not find '{group}/{bad}'" in r.stderr
+    assert f"Available options in '{group}'" in r.stderr and f"\t{valid}\n" in r.stderr
+    assert not (tmp_path / "store").exists() and os.listdir(cwd) == []
+
+
+def test_sweep_killed_with_sigkill_is_completed_by_rerunning(tmp_path, cwd):
+    # fit1d's sweep under smoke: 4 models x 4 levels x 1 seed; 200 steps so a kill lands mid-sweep.
+    cmd = runner(tmp_path, "experiment=fit1d", "profile=smoke", "trainer.steps=200", multirun=True)
+    store = ResultStore(tmp_path / "store")
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 180
+    while len(list(store.records())) < 3:
+        assert proc.poll() is None, "the sweep ended before it could be killed"
+        assert time.monotonic() < deadline, "no trial finished in time"
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done_before = {r["key"]: r for r in store.records()}
+    assert 3 <= len(done_before) < 16
+
+    r = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    records = list(store.records())
+    keys = [rec["key"] for rec in records]
+    assert len(records) == 16 and len(set(keys)) == 16
+    assert {(rec["model"], rec["config"]["task"]["level"]) for rec in records} == set(
+        itertools.product(["gmnm", "kan", "mlp_relu", "mlp_tanh"], range(4)))
+    assert all(rec["status"] == "complete" for rec in records)
+    for key, rec in done_before.items():  # finished trials were skipped, not redone
+        assert next(x for x in records if x["key"] == key) == rec
+    assert r.stdout.count("skip fit1d/") == len(done_before)  # Hydra logs to stdout
+    assert os.listdir(cwd) == []  # nothing written into the working directory
+    leftovers = [p for p in (tmp_path / "store").rglob("*") if p.is_file() and not p.name.endswith(".json")]
+    assert len(leftovers) <= 1  # at most the temporary file of the trial that was killed

@@ -1,0 +1,155 @@
+"""GMNM against hand-written float64 references of each reading of Eq. 3."""
+
+import math
+
+import pytest
+import torch
+
+from gmnm import GMNM, count_parameters
+
+torch.set_default_dtype(torch.float64)
+
+
+@torch.no_grad()
+def reference(layer: GMNM, x: torch.Tensor) -> torch.Tensor:
+    """Loop over samples, outputs and components; the maths written as plainly as possible."""
+    out = torch.zeros(x.shape[0], layer.out_features)
+    for n in range(x.shape[0]):
+        for i in range(layer.n_components):
+            z = x[n] - layer.mu[i]
+            if layer.projection == "diag":
+                y_sq = sum((layer.scale[i, k] * z[k]) ** 2 for k in range(layer.in_features))
+            elif layer.projection == "full":
+                sigma_inv = layer.proj[i].T @ layer.proj[i]  # Mahalanobis form of §3
+                y_sq = z @ sigma_inv @ z
+            else:
+                y_sq = (sum(layer.proj[i, k] * z[k] for k in range(layer.in_features))
+                        + layer.offset[i]) ** 2
+            f = math.exp(-0.5 * float(y_sq))
+            for j in range(layer.out_features):
+                out[n, j] += layer.pi[j, i] * f
+        if layer.bias is not None:
+            out[n] += layer.bias
+    return out
+
+
+@pytest.mark.parametrize("projection,rank", [("diag", None), ("full", None), ("full", 2), ("ridge", None)])
+@pytest.mark.parametrize("bias", [False, True])
+def test_matches_reference(projection, rank, bias):
+    torch.manual_seed(0)
+    layer = GMNM(3, 2, 5, projection=projection, rank=rank, bias=bias, sigma_init=0.7)
+    with torch.no_grad():  # move away from the symmetric initialization
+        for p in layer.parameters():
+            p.add_(0.3 * torch.randn_like(p))
+    x = torch.randn(7, 3)
+    torch.testing.assert_close(layer(x), reference(layer, x), rtol=1e-12, atol=1e-12)
+
+
+def test_gaussians_are_the_component_responses():
+    torch.manual_seed(0)
+    layer = GMNM(2, 1, 4)
+    x = torch.randn(6, 2)
+    g = layer.gaussians(x)
+    assert g.shape == (6, 4) and bool(((g > 0) & (g <= 1)).all())
+    torch.testing.assert_close(g @ layer.pi.T, layer(x))
+    # At a centre, the diag/full response is exactly 1.
+    assert layer.gaussians(layer.mu[2].detach())[2].item() == pytest.approx(1.0, abs=1e-12)
+
+
+def test_table1_parameter_count():
+    assert count_parameters(GMNM(2, 1, 900)) == 4500  # Table 1: 900 components, 4,500 params
+
+
+def test_parameter_counts_of_each_reading():
+    m, d, o = 10, 4, 3
+    assert count_parameters(GMNM(d, o, m)) == m * d * 2 + o * m
+    assert count_parameters(GMNM(d, o, m, projection="full")) == m * d + m * d * d + o * m
+    assert count_parameters(GMNM(d, o, m, projection="full", rank=2)) == m * d + m * 2 * d + o * m
+    assert count_parameters(GMNM(d, o, m, projection="ridge", bias=True)) == m * d * 2 + m + o * m + o
+    frozen = GMNM(d, o, m, trainable_mu=False)
+    assert count_parameters(frozen) == m * d + o * m
+    assert count_parameters(frozen, trainable_only=False) == 2 * m * d + o * m
+
+
+def test_parameter_names():
+    names = {n for n, _ in GMNM(2, 1, 3, projection="ridge", bias=True).named_parameters()}
+    assert names == {"mu", "proj", "offset", "pi", "bias"}
+    layer = GMNM(2, 1, 3)
+    assert {n for n, _ in layer.named_parameters()} == {"mu", "scale", "pi"}
+    assert layer.bias is None and layer.proj is None and layer.offset is None
+
+
+def test_leading_dimensions_are_kept():
+    layer = GMNM(3, 4, 6)
+    x = torch.randn(2, 5, 7, 3)
+    assert layer(x).shape == (2, 5, 7, 4)
+    assert layer.gaussians(x).shape == (2, 5, 7, 6)
+    torch.testing.assert_close(layer(x)[1, 2], layer(x[1, 2]))
+    assert layer(torch.randn(3)).shape == (4,)
+
+
+@pytest.mark.parametrize("projection", ["diag", "full", "ridge"])
+def test_gradcheck(projection):
+    torch.manual_seed(0)
+    layer = GMNM(2, 2, 3, projection=projection, bias=True, sigma_init=0.8)
+    x = torch.randn(4, 2, requires_grad=True)
+    params = tuple(layer.parameters())
+
+    def fn(x, *ps):
+        return torch.func.functional_call(layer, dict(zip([n for n, _ in layer.named_parameters()], ps)), (x,))
+    assert torch.autograd.gradcheck(fn, (x, *params))
+    assert torch.autograd.gradgradcheck(lambda x: layer(x), (x,))  # second derivatives (PDE)
+
+
+def test_fixed_mu_does_not_move():
+    torch.manual_seed(0)
+    layer = GMNM(2, 1, 8, trainable_mu=False)
+    mu0 = layer.mu.detach().clone()
+    opt = torch.optim.Adam(layer.parameters(), lr=0.1)
+    for _ in range(3):
+        opt.zero_grad()
+        layer(torch.randn(16, 2)).square().mean().backward()
+        opt.step()
+    assert layer.mu.grad is None and torch.equal(layer.mu, mu0)
+    assert layer.mu.requires_grad is False and "mu" in layer.state_dict()
+
+
+def test_grid_init_and_auto_width():
+    layer = GMNM(2, 1, 9, mu_init="grid", mu_range=(-3.0, 3.0))
+    axis = torch.tensor([-2.0, 0.0, 2.0])  # cell centres of a 3 x 3 grid over [-3, 3]^2
+    expected = torch.cartesian_prod(axis, axis)
+    torch.testing.assert_close(layer.mu.detach(), expected)
+    # sigma = span * sqrt(d) / m^(1/d) = 6 * sqrt(2) / 3
+    torch.testing.assert_close(layer.scale.detach(), torch.full((9, 2), 3 / (6 * math.sqrt(2))))
+
+
+def test_full_starts_isotropic():
+    layer = GMNM(3, 1, 4, projection="full", sigma_init=0.5)
+    for p in layer.proj.detach():  # orthonormal rows scaled by 1/sigma -> P^T P = I / sigma^2
+        torch.testing.assert_close(p.T @ p, torch.eye(3) * 4.0)
+
+
+def test_factory_kwargs():
+    layer = GMNM(2, 1, 3, dtype=torch.float32)
+    assert all(p.dtype == torch.float32 for p in layer.parameters())
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"projection": "spherical"}, "projection must be one of"),
+    ({"rank": 2}, "rank applies to projection='full' only"),
+    ({"projection": "full", "rank": 0}, "rank must be a positive integer"),
+    ({"mu_init": "grid"}, r"needs n_components = k\^d"),
+    ({"mu_init": "sobol"}, "mu_init must be one of"),
+    ({"mu_range": (1.0, -1.0)}, "high > low"),
+    ({"sigma_init": 0.0}, "sigma_init must be positive"),
+    ({"n_components": 0}, "n_components must be a positive integer"),
+])
+def test_bad_arguments(kwargs, message):
+    args = {"in_features": 2, "out_features": 1, "n_components": 5, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        GMNM(**args)
+
+
+def test_wrong_input_width():
+    with pytest.raises(ValueError, match=r"expects inputs of shape \(\.\.\., 3\), got \(4, 2\)"):
+        GMNM(3, 1, 2)(torch.randn(4, 2))

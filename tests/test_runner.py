@@ -1,0 +1,110 @@
+"""The Hydra runner and the trial loop: configs, determinism, skipping, divergence, errors."""
+
+import itertools
+import math
+from pathlib import Path
+
+import pytest
+import torch
+from hydra.utils import instantiate
+
+from experiments.run import run_trial
+from experiments.train import train
+from gmnm import count_parameters
+
+CONF = Path(__file__).resolve().parents[1] / "conf"
+EXPERIMENTS = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml"))
+MODELS = sorted(p.stem for p in (CONF / "model").glob("*.yaml"))
+# The matched parameter budgets the arch files promise (conf/arch/*.yaml).
+EXPECTED_PARAMS = {("fit2d", "gmnm"): 1000, ("fit2d", "kan"): 1000, ("fit2d", "mlp_relu"): 1051,
+                   ("fit2d", "mlp_tanh"): 1051, ("fit1d", "gmnm"): 300, ("fit1d", "kan"): 300,
+                   ("fit1d", "mlp_relu"): 286, ("fit1d", "mlp_tanh"): 286}
+
+
+@pytest.mark.parametrize("experiment,model", list(itertools.product(EXPERIMENTS, MODELS)))
+@pytest.mark.parametrize("profile", ["smoke", "quick", "paper"])
+def test_every_config_composes_and_instantiates(compose_cfg, experiment, model, profile):
+    cfg = compose_cfg(f"experiment={experiment}", f"model={model}", f"profile={profile}")
+    assert cfg.experiment_name == experiment and cfg.model_name == model and cfg.profile_name == profile
+    net = instantiate(cfg.model)
+    task = instantiate(cfg.task)
+    assert count_parameters(net) == EXPECTED_PARAMS[experiment, model]
+    assert net(torch.zeros(3, task.dim)).shape == (3, 1)
+    assert set(cfg.hydra.sweeper.params) >= {"model", "seed"} if "hydra" in cfg else True
+
+
+def test_trial_record(compose_cfg, tmp_path):
+    cfg = compose_cfg("experiment=fit2d", "model=gmnm", "profile=smoke", "seed=3")
+    record = run_trial(cfg)
+    assert record["status"] == "complete" and record["seed"] == 3 and record["profile"] == "smoke"
+    assert [row["step"] for row in record["history"]] == [0, 10, 20]
+    s = record["summary"]
+    assert s["n_params"] == 1000 and s["steps"] == 20 and s["device"].startswith("cpu")
+    assert s["min_test_mse"] == min(r["test_mse"] for r in record["history"])
+    assert s["final_test_mse"] == record["history"][-1]["test_mse"]
+    assert s["ms_per_step"] > 0 and s["wall_time_s"] > 0
+    assert (tmp_path / "store" / "fit2d" / f"{record['key']}.json").exists()
+
+
+@pytest.mark.parametrize("model", ["gmnm", "kan"])
+def test_same_seed_same_metrics(compose_cfg, tmp_path, model):
+    first = run_trial(compose_cfg("experiment=fit1d", f"model={model}", "profile=smoke"))
+    second = run_trial(compose_cfg("experiment=fit1d", f"model={model}", "profile=smoke",
+                                   f"paths.store_dir={tmp_path / 'other'}"))
+    assert first["key"] == second["key"]
+    assert first["history"] == second["history"]  # bit-identical metrics
+    third = run_trial(compose_cfg("experiment=fit1d", f"model={model}", "profile=smoke", "seed=1",
+                                  f"paths.store_dir={tmp_path / 'other'}"))
+    assert third["history"][-1] != first["history"][-1]
+
+
+def test_finished_trial_is_skipped(compose_cfg, tmp_path):
+    cfg = compose_cfg("experiment=fit1d", "model=mlp_relu", "profile=smoke")
+    record = run_trial(cfg)
+    path = tmp_path / "store" / "fit1d" / f"{record['key']}.json"
+    before = (path.stat().st_mtime_ns, path.read_bytes())
+    assert run_trial(cfg) == record
+    assert (path.stat().st_mtime_ns, path.read_bytes()) == before
+
+
+def test_divergence_is_recorded(compose_cfg):
+    cfg = compose_cfg("experiment=fit1d", "model=mlp_relu", "profile=smoke", "trainer.optimizer.lr=1e30")
+    record = run_trial(cfg)
+    assert record["status"] == "diverged"
+    assert record["summary"]["steps"] < 20
+
+
+class NaNTask:
+    """A task whose loss turns NaN at step 3: the loop must stop there and say so."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def batches(self, batch_size, generator):
+        while True:
+            yield None
+
+    def loss(self, model, batch):
+        self.calls += 1
+        value = model.w.square().sum()
+        return value * math.nan if self.calls >= 3 else value
+
+    def evaluate(self, model):
+        return {"w": float(model.w.detach().sum())}
+
+
+def test_train_stops_on_nan():
+    model = torch.nn.Module()
+    model.w = torch.nn.Parameter(torch.ones(2))
+    result = train(model, NaNTask(), torch.optim.SGD(model.parameters(), lr=0.1), steps=10, eval_every=1,
+                   batch_size=None, generator=torch.Generator(), device=torch.device("cpu"), progress=False)
+    assert result.status == "diverged" and result.steps == 3
+    assert [r["step"] for r in result.history] == [0, 1, 2, 3]
+    assert math.isnan(result.history[-1]["loss"])
+
+
+def test_bad_device_is_explained(compose_cfg):
+    if torch.cuda.is_available():
+        pytest.skip("CUDA present")
+    with pytest.raises(ValueError, match="CUDA is not available here; use trainer.device=auto"):
+        run_trial(compose_cfg("model=mlp_relu", "profile=smoke", "trainer.device=cuda"))

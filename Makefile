@@ -1,6 +1,6 @@
 # make quick | make reproduce [PROFILE=paper] | make test | make report [PROFILE=...]
 PROFILE ?= paper
-EXPERIMENTS ?= fit2d fit1d
+EXPERIMENTS ?= fit2d fit1d poisson
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 STAMP := $(VENV)/.installed

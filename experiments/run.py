@@ -45,19 +45,25 @@ def run_trial(cfg: DictConfig) -> dict:
     task = instantiate(cfg.task)
     task.setup(device, dtype)
     model = instantiate(cfg.model).to(device=device, dtype=dtype)
-    optimizer = instantiate(cfg.trainer.optimizer)([p for p in model.parameters() if p.requires_grad])
+    params = [p for p in model.parameters() if p.requires_grad]
+    phases = [(instantiate(cfg.trainer.optimizer)(params), cfg.trainer.steps)]
+    finetune = cfg.trainer.get("finetune")  # optional second phase, e.g. L-BFGS after Adam
+    if finetune is not None:
+        phases.append((instantiate(finetune.optimizer)(params), finetune.steps))
 
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
-    result = train(model, task, optimizer, steps=cfg.trainer.steps, eval_every=cfg.trainer.eval_every,
+    result = train(model, task, phases, eval_every=cfg.trainer.eval_every,
                    batch_size=cfg.trainer.batch_size, generator=torch.Generator().manual_seed(cfg.seed),
                    device=device, progress=cfg.trainer.progress)
-    metrics = [k for k in result.history[-1] if k not in ("step", "loss")]
+    metrics = [k for k in result.history[-1] if k not in ("step", "phase", "loss")]
     summary = {
         "n_params": count_parameters(model),
+        "n_params_all": count_parameters(model, trainable_only=False),
         "steps": result.steps,
         "wall_time_s": time.perf_counter() - t0,
         "ms_per_step": result.ms_per_step,
+        "ms_per_step_phases": result.ms_per_step_phases,
         "device": describe_device(device),
         "torch": torch.__version__,
         "git_commit": git_commit(),

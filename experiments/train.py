@@ -1,9 +1,10 @@
 """The one training loop every experiment shares. No Hydra here: it takes built objects.
 
 A task provides `batches(batch_size, generator)`, `loss(model, batch)` and
-`evaluate(model) -> {metric: float}`; the loop steps the optimizer through a closure (so
-L-BFGS and Adam are driven alike), evaluates every `eval_every` steps, and stops early,
-marking the trial diverged, when the loss or a metric stops being finite.
+`evaluate(model) -> {metric: float}`. Training runs in phases, each an (optimizer, steps)
+pair (e.g. Adam, then L-BFGS); every optimizer is stepped through a closure, so both kinds
+are driven alike. The loop evaluates every `eval_every` steps (counted across phases) and
+stops early, marking the trial diverged, when the loss or a metric stops being finite.
 """
 
 from __future__ import annotations
@@ -23,10 +24,16 @@ class TrainResult:
     history: list[dict] = field(default_factory=list)  # one row per evaluation
     steps: int = 0
     train_time_s: float = 0.0  # optimizer steps only, evaluations excluded
+    phase_steps: list[int] = field(default_factory=list)
+    phase_times_s: list[float] = field(default_factory=list)
 
     @property
     def ms_per_step(self) -> float:
         return 1000 * self.train_time_s / self.steps if self.steps else float("nan")
+
+    @property
+    def ms_per_step_phases(self) -> list[float]:
+        return [1000 * t / n if n else float("nan") for t, n in zip(self.phase_times_s, self.phase_steps)]
 
 
 def _sync(device: torch.device) -> None:
@@ -34,46 +41,56 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def train(model: nn.Module, task, optimizer: torch.optim.Optimizer, *, steps: int,
+def train(model: nn.Module, task, phases: list[tuple[torch.optim.Optimizer, int]], *,
           eval_every: int, batch_size: int | None, generator: torch.Generator,
           device: torch.device, progress: bool = True) -> TrainResult:
-    if steps < 1 or eval_every < 1:
-        raise ValueError(f"steps and eval_every must be >= 1, got steps={steps}, eval_every={eval_every}")
+    total = sum(steps for _, steps in phases)
+    if not phases or any(steps < 1 for _, steps in phases) or eval_every < 1:
+        raise ValueError(f"every phase needs steps >= 1 and eval_every >= 1, got phases "
+                         f"{[steps for _, steps in phases]}, eval_every={eval_every}")
     result = TrainResult(status="complete")
     batches = task.batches(batch_size, generator)
 
-    def evaluate(step: int, loss: float) -> bool:
+    def evaluate(step: int, phase: int, loss: float | None) -> bool:
         model.eval()
         metrics = task.evaluate(model)
         model.train()
-        result.history.append({"step": step, "loss": loss, **metrics})
-        return math.isfinite(loss) and all(math.isfinite(v) for v in metrics.values())
+        result.history.append({"step": step, "phase": phase, "loss": loss, **metrics})
+        return (loss is None or math.isfinite(loss)) and all(math.isfinite(v) for v in metrics.values())
 
-    evaluate(0, float("nan"))  # the untrained model, so curves start at step 0
-    result.history[0]["loss"] = None
-    bar = tqdm(range(1, steps + 1), disable=None if progress else True, leave=False,
-               dynamic_ncols=True)
-    start = time.perf_counter()
-    for step in bar:
-        batch = next(batches)
+    evaluate(0, 0, None)  # the untrained model, so curves start at step 0
+    bar = tqdm(total=total, disable=None if progress else True, leave=False, dynamic_ncols=True)
+    step = 0
+    for phase, (optimizer, steps) in enumerate(phases):
+        result.phase_steps.append(0)
+        result.phase_times_s.append(0.0)
+        start = time.perf_counter()
+        for _ in range(steps):
+            step += 1
+            batch = next(batches)
 
-        def closure():
-            optimizer.zero_grad(set_to_none=True)
-            loss = task.loss(model, batch)
-            loss.backward()
-            return loss
+            def closure():
+                optimizer.zero_grad(set_to_none=True)
+                loss = task.loss(model, batch)
+                loss.backward()
+                return loss
 
-        loss = optimizer.step(closure)
-        if step % eval_every == 0 or step == steps:
-            loss_value = float(loss.detach())  # syncs the device, so the clock below is honest
-            _sync(device)
-            result.train_time_s += time.perf_counter() - start
-            result.steps = step
-            finite = evaluate(step, loss_value)
-            bar.set_postfix(loss=f"{loss_value:.3e}", refresh=False)
-            if not finite:
-                result.status = "diverged"
-                break
-            start = time.perf_counter()
+            loss = optimizer.step(closure)
+            bar.update()
+            if step % eval_every == 0 or step == total or _ == steps - 1:
+                loss_value = float(loss.detach())  # syncs the device, so the clock below is honest
+                _sync(device)
+                elapsed = time.perf_counter() - start
+                result.train_time_s += elapsed
+                result.phase_times_s[-1] += elapsed
+                result.phase_steps[-1] = _ + 1
+                result.steps = step
+                finite = evaluate(step, phase, loss_value)
+                bar.set_postfix(loss=f"{loss_value:.3e}", refresh=False)
+                if not finite:
+                    result.status = "diverged"
+                    bar.close()
+                    return result
+                start = time.perf_counter()
     bar.close()
     return result

@@ -50,3 +50,30 @@ def ridge_response(x: Tensor, mu: Tensor, proj: Tensor, offset: Tensor) -> Tenso
 def gaussian(y_sq: Tensor) -> Tensor:
     """f(y) = exp(-0.5 y^2) (Eq. 3, last line), taking y^2 directly."""
     return torch.exp(-0.5 * y_sq)
+
+
+def diag_laplacian_factor(x: Tensor, mu: Tensor, scale: Tensor) -> Tensor:
+    """lap f_i / f_i for the diag reading: sum_k (s_ik^4 z_ik^2 - s_ik^2).
+
+    From d/dx_k f = -s_k^2 z_k f and d2/dx_k2 f = (s_k^4 z_k^2 - s_k^2) f. (N, d) -> (N, m).
+    """
+    s2 = scale.square()
+    s4 = s2.square()
+    quartic = x.square() @ s4.T - 2 * (x @ (s4 * mu).T) + (s4 * mu.square()).sum(-1)  # sum s^4 z^2
+    return quartic - s2.sum(-1)
+
+
+def full_laplacian_factor(x: Tensor, mu: Tensor, proj: Tensor) -> Tensor:
+    """lap f_i / f_i for the full reading: ||P^T P z||^2 - tr(P^T P), with P = proj_i.
+
+    From grad f = -P^T P z f. (N, d) -> (N, m).
+    """
+    m, r, d = proj.shape
+    y = (x @ proj.reshape(m * r, d).T).reshape(-1, m, r) - torch.einsum("mrd,md->mr", proj, mu)  # (N, m, r)
+    grad = torch.einsum("nmr,mrd->nmd", y, proj)  # (N, m, d): P^T P z
+    return grad.square().sum(-1) - proj.square().sum((-1, -2))
+
+
+def ridge_laplacian_factor(y: Tensor, proj: Tensor) -> Tensor:
+    """lap f_i / f_i for the ridge reading: (y_i^2 - 1) ||p_i||^2, since f''(y) = (y^2 - 1) f."""
+    return (y.square() - 1) * proj.square().sum(-1)

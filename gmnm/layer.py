@@ -172,6 +172,25 @@ class GMNM(nn.Module):
             out = out + self.bias
         return out.reshape(*lead, self.out_features)  # (..., out)
 
+    def laplacian(self, x: Tensor) -> Tensor:
+        """Closed-form Laplacian of the output with respect to x: (..., d) -> (..., out).
+
+        lap output_j = sum_i pi_ji f_i c_i(x), with c_i = lap f_i / f_i per reading
+        (gmnm.functional.*_laplacian_factor); what a PDE loss needs, without double backward.
+        """
+        lead = self._check_input(x)
+        x2 = x.reshape(-1, self.in_features)  # (N, d)
+        if self.projection == "diag":
+            g = F.gaussian(F.diag_sq_distance(x2, self.mu, self.scale))
+            c = F.diag_laplacian_factor(x2, self.mu, self.scale)
+        elif self.projection == "full":
+            g = F.gaussian(F.full_sq_distance(x2, self.mu, self.proj))
+            c = F.full_laplacian_factor(x2, self.mu, self.proj)
+        else:
+            y = F.ridge_response(x2, self.mu, self.proj, self.offset)
+            g, c = F.gaussian(y.square()), F.ridge_laplacian_factor(y, self.proj)
+        return ((g * c) @ self.pi.T).reshape(*lead, self.out_features)  # bias has no curvature
+
     def _check_input(self, x: Tensor) -> tuple[int, ...]:
         if x.dim() < 1 or x.shape[-1] != self.in_features:
             raise ValueError(f"GMNM expects inputs of shape (..., {self.in_features}), "

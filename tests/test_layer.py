@@ -153,3 +153,38 @@ def test_bad_arguments(kwargs, message):
 def test_wrong_input_width():
     with pytest.raises(ValueError, match=r"expects inputs of shape \(\.\.\., 3\), got \(4, 2\)"):
         GMNM(3, 1, 2)(torch.randn(4, 2))
+
+
+def autograd_laplacian(fn, x):
+    x = x.detach().requires_grad_(True)
+    u = fn(x)[:, 0]
+    (grad,) = torch.autograd.grad(u.sum(), x, create_graph=True)
+    return sum(torch.autograd.grad(grad[:, k].sum(), x, retain_graph=True)[0][:, k] for k in range(x.shape[1]))
+
+
+@pytest.mark.parametrize("projection,rank", [("diag", None), ("full", None), ("full", 2), ("ridge", None)])
+def test_closed_form_laplacian_matches_autograd(projection, rank):
+    torch.manual_seed(0)
+    layer = GMNM(3, 2, 6, projection=projection, rank=rank, bias=True, sigma_init=0.6)
+    with torch.no_grad():
+        for p in layer.parameters():
+            p.add_(0.2 * torch.randn_like(p))
+    x = torch.randn(9, 3)
+    closed = layer.laplacian(x)
+    assert closed.shape == (9, 2)
+    for j in range(2):
+        torch.testing.assert_close(closed[:, j], autograd_laplacian(lambda v: layer(v)[:, j:j + 1], x),
+                                   rtol=1e-10, atol=1e-10)
+    assert layer.laplacian(x.reshape(3, 3, 3)).shape == (3, 3, 2)
+
+
+def test_laplacian_of_one_gaussian_by_hand():
+    # u = pi * exp(-(s^2/2) |x - mu|^2) in d = 2: lap u = pi * (s^4 |z|^2 - 2 s^2) * exp(...)
+    layer = GMNM(2, 1, 1, sigma_init=0.5)
+    with torch.no_grad():
+        layer.mu.copy_(torch.tensor([[0.1, -0.2]]))
+        layer.pi.fill_(1.5)
+    x = torch.tensor([[0.4, 0.3]])
+    z2 = 0.3 ** 2 + 0.5 ** 2
+    expected = 1.5 * (16 * z2 - 8) * math.exp(-2 * z2)
+    assert layer.laplacian(x).item() == pytest.approx(expected, rel=1e-12)

@@ -78,3 +78,18 @@ def test_report_end_to_end(compose_cfg, tmp_path):
     assert (out / "figures" / "fit1d_smoke.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     provenance = (out / "PROVENANCE_smoke.md").read_text()
     assert "| fit1d | smoke | 4 | 0 | cpu" in provenance
+
+
+def test_poisson_report_end_to_end(compose_cfg, tmp_path):
+    from experiments.run import run_trial
+    for model in ("gmnm", "kan", "pinn"):
+        run_trial(compose_cfg("experiment=poisson", f"model={model}", "profile=smoke"))
+    out = tmp_path / "out"
+    assert report.main(["--store", str(tmp_path / "store"), "--out", str(out), "--profile", "smoke"]) == 0
+    rows = {r["model"]: r for r in read_csv(out / "tables" / "poisson_table1_smoke.csv")}
+    assert set(rows) == {"gmnm", "kan", "pinn"}
+    assert (rows["gmnm"]["n_params_trainable"], rows["gmnm"]["paper_n_params"]) == ("4500", "4500")
+    assert (rows["pinn"]["n_params_trainable"], rows["pinn"]["paper_min_l2"]) == ("5301", "1.5e-7")
+    assert rows["kan"]["paper_n_params"] == "10600" and "no integer grid" in rows["kan"]["note"]
+    assert float(rows["gmnm"]["min_l2_mse_mean"]) > 0 and float(rows["gmnm"]["min_rel_l2_mean"]) > 0
+    assert (out / "figures" / "poisson_fig3_smoke.png").read_bytes()[:4] == b"\x89PNG"

@@ -1,0 +1,77 @@
+"""Time one training step of each Poisson model at Table 1's sizes, in one run, and print ratios.
+
+    .venv/bin/python -m benchmarks.poisson_step [--device cpu] [--rounds 5] [--steps 10]
+
+A step is what the trainer does: zero grads, the PDE + boundary loss on 51^2 interior and
+4 x 51 boundary points, backward, Adam update, in float64. Models are timed in interleaved
+rounds and the median round is reported, so a burst of load on a shared machine hits all
+of them alike. GMNM is timed twice: with its closed-form Laplacian, and through autograd.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+
+from baselines import KAN, MLP
+from experiments.env import pick_device
+from experiments.poisson.pde import PoissonProblem
+from experiments.poisson.task import PoissonTask
+from gmnm import GMNM, count_parameters
+
+
+def models(device, dtype):
+    return {
+        "gmnm (closed-form lap)": (GMNM(2, 1, 900, mu_init="grid"), "closed_form"),
+        "gmnm (autograd lap)": (GMNM(2, 1, 900, mu_init="grid"), "autograd"),
+        "pinn [2,50,50,50,1]": (MLP([2, 50, 50, 50, 1], "tanh"), "autograd"),
+        "kan [2,10,10,1] g5": (KAN([2, 10, 10, 1], grid=5), "autograd"),
+    }
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--steps", type=int, default=10, help="steps per model per round")
+    args = ap.parse_args(argv)
+    device, dtype = pick_device(args.device), torch.float64
+    problem = PoissonProblem("sin(pi*x)*sin(pi*y)")
+    runs = {}
+    for name, (model, lap) in models(device, dtype).items():
+        task = PoissonTask(problem, laplacian=lap)
+        task.setup(device, dtype)
+        model = model.to(device=device, dtype=dtype)
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+        def step(model=model, task=task, opt=opt):
+            opt.zero_grad(set_to_none=True)
+            task.loss(model, None).backward()
+            opt.step()
+        step()  # warm-up
+        runs[name] = (step, count_parameters(model))
+    times = {name: [] for name in runs}
+    for _ in range(args.rounds):
+        for name, (step, _) in runs.items():
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            for _ in range(args.steps):
+                step()
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            times[name].append(1000 * (time.perf_counter() - t0) / args.steps)
+    base = statistics.median(times["pinn [2,50,50,50,1]"])
+    print(f"device: {device}, torch {torch.__version__}, {torch.get_num_threads()} threads, "
+          f"median of {args.rounds} rounds x {args.steps} steps")
+    print(f"{'model':26s} {'params':>7s} {'ms/step':>9s} {'/ pinn':>7s}")
+    for name, ts in times.items():
+        ms = statistics.median(ts)
+        print(f"{name:26s} {runs[name][1]:7d} {ms:9.1f} {ms / base:7.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""The Poisson task (§4.2, Eq. 4): the model never sees f, only its Laplacian and boundary values.
+
+loss = pde_weight * MSE(lap model - source, interior points) + MSE(model - boundary, edge points)
+
+Choices where the paper is silent, following pykan's own PDE example (the protocol §4.2 says
+it follows): 51^2 interior points drawn uniformly at random, 51 evenly spaced points on each
+edge, pde_weight 0.1. Metrics, every evaluation:
+- l2: mean squared error of f on a held-out (eval_grid x eval_grid) mesh: the quantity pykan's
+  example logs as "l2" (and plots as "L2 squared"), which we take to be the paper's "L2";
+- rel_l2: ||f_pred - f|| / ||f|| on the same mesh;
+- bc_mse and pde_mse: the two loss terms on the training points (Fig. 3 b, c).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import torch
+from torch import Tensor, nn
+
+from experiments.poisson.pde import PoissonProblem
+
+LAPLACIANS = ("auto", "autograd", "closed_form")
+
+
+def autograd_laplacian(model: nn.Module, x: Tensor, create_graph: bool) -> Tensor:
+    """sum_k d2 u / dx_k2 by double backward: (N, d) -> (N, 1). Points must not interact."""
+    x = x.detach().requires_grad_(True)
+    u = model(x)  # (N, 1)
+    (grad,) = torch.autograd.grad(u.sum(), x, create_graph=True)  # (N, d)
+    if not grad.requires_grad:  # the gradient does not depend on x or the weights: lap u = 0
+        return torch.zeros_like(u)
+    lap = sum(torch.autograd.grad(grad[:, k].sum(), x, create_graph=create_graph,
+                                  retain_graph=True)[0][:, k] for k in range(x.shape[1]))
+    return lap[:, None]
+
+
+class PoissonTask:
+    def __init__(self, pde: PoissonProblem, dim: int = 2, n_interior: int = 2601, n_boundary_per_edge: int = 51,
+                 pde_weight: float = 0.1, eval_grid: int = 101, data_seed: int = 0,
+                 laplacian: str = "auto"):
+        if dim != 2:
+            raise ValueError(f"PoissonTask: only 2-D problems are implemented, got dim={dim}")
+        if laplacian not in LAPLACIANS:
+            raise ValueError(f"PoissonTask: laplacian must be one of {LAPLACIANS}, got {laplacian!r}")
+        for name, value in (("n_interior", n_interior), ("n_boundary_per_edge", n_boundary_per_edge),
+                            ("eval_grid", eval_grid)):
+            if value < 2:
+                raise ValueError(f"PoissonTask: {name} must be at least 2, got {value}")
+        self.pde, self.dim, self.pde_weight, self.laplacian_mode = pde, dim, pde_weight, laplacian
+        self.n_interior, self.n_boundary_per_edge, self.eval_grid = n_interior, n_boundary_per_edge, eval_grid
+        self.data_seed = data_seed
+
+    def laplacian(self, model: nn.Module, x: Tensor, create_graph: bool = True) -> Tensor:
+        closed = hasattr(model, "laplacian") and self.laplacian_mode in ("auto", "closed_form")
+        if self.laplacian_mode == "closed_form" and not hasattr(model, "laplacian"):
+            raise ValueError(f"task.laplacian=closed_form but {type(model).__name__} has no closed-form "
+                             f"Laplacian; use task.laplacian=auto")
+        return model.laplacian(x) if closed else autograd_laplacian(model, x, create_graph)
+
+    def setup(self, device: torch.device, dtype: torch.dtype) -> None:
+        low, high = self.pde.domain
+        g = torch.Generator().manual_seed(self.data_seed)
+        interior = low + (high - low) * torch.rand(self.n_interior, 2, generator=g, dtype=torch.float64)
+        edge = torch.linspace(low, high, self.n_boundary_per_edge, dtype=torch.float64)
+        lo, hi = torch.full_like(edge, low), torch.full_like(edge, high)
+        boundary = torch.cat([torch.stack(p, -1) for p in ((lo, edge), (hi, edge), (edge, lo), (edge, hi))])
+        axis = torch.linspace(low, high, self.eval_grid, dtype=torch.float64)
+        mesh = torch.cartesian_prod(axis, axis)  # (eval_grid^2, 2)
+
+        def put(t: Tensor) -> Tensor:
+            return t.to(device, dtype)
+        self.interior, self.source = put(interior), put(self.pde.source(interior))  # (N, 2), (N, 1)
+        self.boundary, self.boundary_values = put(boundary), put(self.pde.boundary(boundary))
+        self.mesh, self.exact = put(mesh), put(self.pde.exact(mesh))
+
+    def batches(self, batch_size: int | None, generator: torch.Generator) -> Iterator[None]:
+        if batch_size is not None:
+            raise ValueError("PoissonTask trains full batch; set trainer.batch_size=null")
+        while True:
+            yield None  # the collocation points are fixed: every step sees all of them
+
+    def loss(self, model: nn.Module, batch: None) -> Tensor:
+        pde = (self.laplacian(model, self.interior) - self.source).square().mean()
+        bc = (model(self.boundary) - self.boundary_values).square().mean()
+        return self.pde_weight * pde + bc
+
+    def evaluate(self, model: nn.Module) -> dict[str, float]:
+        pde = (self.laplacian(model, self.interior, create_graph=False).detach() - self.source).square().mean()
+        with torch.no_grad():
+            bc = (model(self.boundary) - self.boundary_values).square().mean()
+            err = model(self.mesh) - self.exact
+            return {"l2": float(err.square().mean()), "rel_l2": float(err.norm() / self.exact.norm()),
+                    "bc_mse": float(bc), "pde_mse": float(pde)}

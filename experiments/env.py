@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("GMNM_ROOT", str(ROOT))  # conf/paths resolves every path from here
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 

@@ -19,7 +19,29 @@ from pathlib import Path
 
 from experiments.env import ROOT
 from experiments.reporting import group_by
-from experiments.store import ResultStore
+from experiments.store import ResultStore, trial_key
+
+
+def current_records(records: list[dict], conf_dir: Path = ROOT / "conf") -> tuple[list[dict], list[dict]]:
+    """Split records into those the current conf/ would produce and stale ones.
+
+    A record keeps the overrides it was launched with; re-composing them with today's configs
+    must give back its key. When a config changed since (a budget, a default), the old records
+    stay in the store but no longer describe what `make reproduce` runs, so they are left out
+    instead of being averaged with new ones. Records without overrides are kept.
+    """
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+
+    kept, stale = [], []
+    with initialize_config_dir(config_dir=str(conf_dir), version_base="1.3"):
+        for r in records:
+            if r.get("overrides") is None:
+                kept.append(r)
+                continue
+            cfg = compose(config_name="config", overrides=r["overrides"])
+            (kept if trial_key(OmegaConf.to_container(cfg, resolve=True)) == r["key"] else stale).append(r)
+    return kept, stale
 
 
 def family_of(record: dict) -> str:
@@ -55,6 +77,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     records = [r for r in ResultStore(args.store).records() if r["profile"] == args.profile]
+    records, stale = current_records(records)
+    if stale:
+        print(f"report: left out {len(stale)} stale record(s) of profile {args.profile!r} whose config "
+              f"differs from the current conf/ (re-run the sweep to replace them)", file=sys.stderr)
     if not records:
         print(f"report: no trials of profile {args.profile!r} in {args.store}; run the sweeps "
               f"first (make quick, or make reproduce PROFILE={args.profile})", file=sys.stderr)

@@ -11,28 +11,26 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import time
 from datetime import datetime, timezone
 
-from experiments.env import ROOT
+import hydra
+import torch
+from hydra.core.hydra_config import HydraConfig
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
 
-os.environ.setdefault("GMNM_ROOT", str(ROOT))  # conf/paths resolves every path from here
-
-import hydra  # noqa: E402
-import torch  # noqa: E402
-from hydra.utils import instantiate  # noqa: E402
-from omegaconf import DictConfig, OmegaConf  # noqa: E402
-
-from experiments.env import describe_device, git_commit, pick_device, pick_dtype, seed_everything  # noqa: E402
-from experiments.store import ResultStore, trial_key  # noqa: E402
-from experiments.train import train  # noqa: E402
-from gmnm import count_parameters  # noqa: E402
+from experiments.env import describe_device, git_commit, pick_device, pick_dtype, seed_everything
+from experiments.store import ResultStore, trial_key
+from experiments.train import train
+from gmnm import count_parameters
 
 log = logging.getLogger(__name__)
 
 
-def run_trial(cfg: DictConfig) -> dict:
+def run_trial(cfg: DictConfig, overrides: list[str] | None = None) -> dict:
+    """Run (or skip) one trial. `overrides` are the command-line overrides that composed cfg;
+    the report re-composes them to tell records of the current config from stale ones."""
     config = OmegaConf.to_container(cfg, resolve=True)
     key, experiment = trial_key(config), cfg.experiment_name
     store = ResultStore(cfg.paths.store_dir)
@@ -46,15 +44,15 @@ def run_trial(cfg: DictConfig) -> dict:
     task.setup(device, dtype)
     model = instantiate(cfg.model).to(device=device, dtype=dtype)
     params = [p for p in model.parameters() if p.requires_grad]
-    phases = [(instantiate(cfg.trainer.optimizer)(params), cfg.trainer.steps)]
+    phases = [(instantiate(cfg.trainer.optimizer)(params), cfg.trainer.steps, cfg.trainer.eval_every)]
     finetune = cfg.trainer.get("finetune")  # optional second phase, e.g. L-BFGS after Adam
     if finetune is not None:
-        phases.append((instantiate(finetune.optimizer)(params), finetune.steps))
+        phases.append((instantiate(finetune.optimizer)(params), finetune.steps,
+                       finetune.get("eval_every", cfg.trainer.eval_every)))
 
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
-    result = train(model, task, phases, eval_every=cfg.trainer.eval_every,
-                   batch_size=cfg.trainer.batch_size, generator=torch.Generator().manual_seed(cfg.seed),
+    result = train(model, task, phases, batch_size=cfg.trainer.batch_size, generator=torch.Generator().manual_seed(cfg.seed),
                    device=device, progress=cfg.trainer.progress)
     metrics = [k for k in result.history[-1] if k not in ("step", "phase", "loss")]
     summary = {
@@ -71,7 +69,7 @@ def run_trial(cfg: DictConfig) -> dict:
         **{f"final_{m}": result.history[-1][m] for m in metrics},
         **{f"min_{m}": _finite_min(row[m] for row in result.history) for m in metrics},
     }
-    record = {"key": key, "status": result.status, "experiment": experiment,
+    record = {"key": key, "status": result.status, "experiment": experiment, "overrides": overrides,
               "model": cfg.model_name, "profile": cfg.profile_name, "seed": cfg.seed,
               "config": config, "summary": summary, "history": result.history}
     path = store.put(record)
@@ -86,7 +84,7 @@ def _finite_min(values) -> float:
 
 @hydra.main(config_path="../conf", config_name="config", version_base="1.3")
 def main(cfg: DictConfig) -> None:
-    run_trial(cfg)
+    run_trial(cfg, overrides=list(HydraConfig.get().overrides.task))
 
 
 if __name__ == "__main__":

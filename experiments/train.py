@@ -41,13 +41,14 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def train(model: nn.Module, task, phases: list[tuple[torch.optim.Optimizer, int]], *,
-          eval_every: int, batch_size: int | None, generator: torch.Generator,
-          device: torch.device, progress: bool = True) -> TrainResult:
-    total = sum(steps for _, steps in phases)
-    if not phases or any(steps < 1 for _, steps in phases) or eval_every < 1:
-        raise ValueError(f"every phase needs steps >= 1 and eval_every >= 1, got phases "
-                         f"{[steps for _, steps in phases]}, eval_every={eval_every}")
+def train(model: nn.Module, task, phases: list[tuple[torch.optim.Optimizer, int, int]], *,
+          batch_size: int | None, generator: torch.Generator, device: torch.device,
+          progress: bool = True) -> TrainResult:
+    """phases: (optimizer, steps, eval_every) each; steps are counted across phases."""
+    total = sum(steps for _, steps, _ in phases)
+    if not phases or any(steps < 1 or every < 1 for _, steps, every in phases):
+        raise ValueError(f"every phase needs steps >= 1 and eval_every >= 1, got (steps, eval_every) "
+                         f"{[(steps, every) for _, steps, every in phases]}")
     result = TrainResult(status="complete")
     batches = task.batches(batch_size, generator)
 
@@ -61,7 +62,7 @@ def train(model: nn.Module, task, phases: list[tuple[torch.optim.Optimizer, int]
     evaluate(0, 0, None)  # the untrained model, so curves start at step 0
     bar = tqdm(total=total, disable=None if progress else True, leave=False, dynamic_ncols=True)
     step = 0
-    for phase, (optimizer, steps) in enumerate(phases):
+    for phase, (optimizer, steps, eval_every) in enumerate(phases):
         result.phase_steps.append(0)
         result.phase_times_s.append(0.0)
         start = time.perf_counter()
@@ -77,7 +78,7 @@ def train(model: nn.Module, task, phases: list[tuple[torch.optim.Optimizer, int]
 
             loss = optimizer.step(closure)
             bar.update()
-            if step % eval_every == 0 or step == total or _ == steps - 1:
+            if (_ + 1) % eval_every == 0 or _ == steps - 1:
                 loss_value = float(loss.detach())  # syncs the device, so the clock below is honest
                 _sync(device)
                 elapsed = time.perf_counter() - start

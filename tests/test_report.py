@@ -93,3 +93,23 @@ def test_poisson_report_end_to_end(compose_cfg, tmp_path):
     assert rows["kan"]["paper_n_params"] == "10600" and "no integer grid" in rows["kan"]["note"]
     assert float(rows["gmnm"]["min_l2_mse_mean"]) > 0 and float(rows["gmnm"]["min_rel_l2_mean"]) > 0
     assert (out / "figures" / "poisson_fig3_smoke.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_stale_records_are_left_out(tmp_path, capsys):
+    import subprocess
+    import sys
+    from experiments.store import ResultStore
+    store = tmp_path / "store"
+    cmd = [sys.executable, "-m", "experiments.run", "experiment=fit1d", "model=mlp_relu", "profile=smoke",
+           f"paths.store_dir={store}", f"paths.log_dir={tmp_path / 'logs'}", "trainer.device=cpu"]
+    subprocess.run(cmd, check=True, capture_output=True, timeout=120)
+    [record] = ResultStore(store).records()
+    assert "model=mlp_relu" in record["overrides"]
+    out = tmp_path / "out"
+    assert report.main(["--store", str(store), "--out", str(out), "--profile", "smoke"]) == 0
+    assert "stale" not in capsys.readouterr().err
+    # Pretend conf/ changed since: the record's config no longer hashes to its key.
+    record["key"] = "0" * 16
+    ResultStore(store).put(record)
+    kept, stale = report.current_records(list(ResultStore(store).records()))
+    assert len(kept) == 1 and len(stale) == 1 and stale[0]["key"] == "0" * 16

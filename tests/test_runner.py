@@ -122,7 +122,7 @@ class NaNTask:
 def test_train_stops_on_nan():
     model = torch.nn.Module()
     model.w = torch.nn.Parameter(torch.ones(2))
-    result = train(model, NaNTask(), [(torch.optim.SGD(model.parameters(), lr=0.1), 10)], eval_every=1,
+    result = train(model, NaNTask(), [(torch.optim.SGD(model.parameters(), lr=0.1), 10, 1)],
                    batch_size=None, generator=torch.Generator(), device=torch.device("cpu"), progress=False)
     assert result.status == "diverged" and result.steps == 3
     assert [r["step"] for r in result.history] == [0, 1, 2, 3]

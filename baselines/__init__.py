@@ -1,6 +1,7 @@
 """Baseline models the paper compares GMNM against: plain nn.Modules, no config imports."""
 
 from baselines.kan import KAN
+from baselines.lstm import LSTMRegressor
 from baselines.mlp import MLP
 
-__all__ = ["KAN", "MLP"]
+__all__ = ["KAN", "LSTMRegressor", "MLP"]

@@ -44,7 +44,11 @@ def run_trial(cfg: DictConfig, overrides: list[str] | None = None) -> dict:
     task.setup(device, dtype)
     model = instantiate(cfg.model).to(device=device, dtype=dtype)
     params = [p for p in model.parameters() if p.requires_grad]
-    phases = [(instantiate(cfg.trainer.optimizer)(params), cfg.trainer.steps, cfg.trainer.eval_every)]
+    steps, eval_every = cfg.trainer.steps, cfg.trainer.eval_every
+    if cfg.trainer.get("epochs") is not None:  # epoch protocols: steps follow the data and batch size
+        eval_every = task.steps_per_epoch(cfg.trainer.batch_size)
+        steps = cfg.trainer.epochs * eval_every
+    phases = [(instantiate(cfg.trainer.optimizer)(params), steps, eval_every)]
     finetune = cfg.trainer.get("finetune")  # optional second phase, e.g. L-BFGS after Adam
     if finetune is not None:
         phases.append((instantiate(finetune.optimizer)(params), finetune.steps,
@@ -52,14 +56,28 @@ def run_trial(cfg: DictConfig, overrides: list[str] | None = None) -> dict:
 
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
-    result = train(model, task, phases, batch_size=cfg.trainer.batch_size, generator=torch.Generator().manual_seed(cfg.seed),
-                   device=device, progress=cfg.trainer.progress)
+    result = train(model, task, phases, batch_size=cfg.trainer.batch_size,
+                   generator=torch.Generator().manual_seed(cfg.seed), device=device,
+                   progress=cfg.trainer.progress)
+    summary = summarize(model, result, device, wall_time_s=time.perf_counter() - t0, started=started)
+    metrics = [k[len("final_"):] for k in summary if k.startswith("final_")]
+    record = {"key": key, "status": result.status, "experiment": experiment, "overrides": overrides,
+              "model": cfg.model_name, "profile": cfg.profile_name, "seed": cfg.seed,
+              "config": config, "summary": summary, "history": result.history}
+    path = store.put(record)
+    log.info("%s %s/%s model=%s seed=%d: %s -> %s", result.status, experiment, key, cfg.model_name,
+             cfg.seed, ", ".join(f"{m}={summary['final_' + m]:.3e}" for m in metrics), path)
+    return record
+
+
+def summarize(model, result, device, *, wall_time_s: float, started: datetime) -> dict:
+    """Size, cost and provenance of a trial, plus the final and the minimum of every metric."""
     metrics = [k for k in result.history[-1] if k not in ("step", "phase", "loss")]
-    summary = {
+    return {
         "n_params": count_parameters(model),
         "n_params_all": count_parameters(model, trainable_only=False),
         "steps": result.steps,
-        "wall_time_s": time.perf_counter() - t0,
+        "wall_time_s": wall_time_s,
         "ms_per_step": result.ms_per_step,
         "ms_per_step_phases": result.ms_per_step_phases,
         "device": describe_device(device),
@@ -69,13 +87,6 @@ def run_trial(cfg: DictConfig, overrides: list[str] | None = None) -> dict:
         **{f"final_{m}": result.history[-1][m] for m in metrics},
         **{f"min_{m}": _finite_min(row[m] for row in result.history) for m in metrics},
     }
-    record = {"key": key, "status": result.status, "experiment": experiment, "overrides": overrides,
-              "model": cfg.model_name, "profile": cfg.profile_name, "seed": cfg.seed,
-              "config": config, "summary": summary, "history": result.history}
-    path = store.put(record)
-    log.info("%s %s/%s model=%s seed=%d: %s -> %s", result.status, experiment, key, cfg.model_name,
-             cfg.seed, ", ".join(f"{m}={summary['final_' + m]:.3e}" for m in metrics), path)
-    return record
 
 
 def _finite_min(values) -> float:

@@ -20,7 +20,10 @@ MODELS = sorted(p.stem for p in (CONF / "model").glob("*.yaml"))
 EXPECTED_PARAMS = {("fit2d", "gmnm"): 1000, ("fit2d", "kan"): 1000, ("fit2d", "mlp_relu"): 1051,
                    ("fit2d", "mlp_tanh"): 1051, ("fit1d", "gmnm"): 300, ("fit1d", "kan"): 300,
                    ("fit1d", "mlp_relu"): 286, ("fit1d", "mlp_tanh"): 286,
-                   ("poisson", "gmnm"): 4500, ("poisson", "pinn"): 5301, ("poisson", "kan"): 1300}
+                   ("poisson", "gmnm"): 4500, ("poisson", "pinn"): 5301, ("poisson", "kan"): 1300,
+                   # LSTM: 4h(in + h + 2) + head; GMNM head: scale 300 + pi 100 + bias 1 (mu fixed)
+                   ("timeseries", "lstm3"): 112, ("timeseries", "lstm3_gmnm"): 509,
+                   ("timeseries", "lstm32"): 4897}
 
 
 def swept_models(experiment: str) -> list[str]:
@@ -42,7 +45,7 @@ def test_every_config_composes_and_instantiates(compose_cfg, experiment, model, 
     net = instantiate(cfg.model)
     task = instantiate(cfg.task)
     assert count_parameters(net) == EXPECTED_PARAMS[experiment, model]
-    assert net(torch.zeros(3, task.dim)).shape == (3, 1)
+    assert net(task.example_input(3)).shape == (3, 1)
 
 
 @pytest.mark.parametrize("experiment", ["fit1d", "fit2d"])

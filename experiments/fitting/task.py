@@ -45,6 +45,10 @@ class FitTask:
         low, high = self.domain
         return (x - (low + high) / 2) / ((high - low) / 2)  # box -> [-1, 1]^dim
 
+    def example_input(self, n: int) -> Tensor:
+        """A batch of n inputs of the shape models of this task take (for checks and benchmarks)."""
+        return torch.zeros(n, self.dim)
+
     def setup(self, device: torch.device, dtype: torch.dtype) -> None:
         g = torch.Generator().manual_seed(self.data_seed)
         low, high = self.domain

@@ -58,6 +58,10 @@ class PoissonTask:
                              f"Laplacian; use task.laplacian=auto")
         return model.laplacian(x) if closed else autograd_laplacian(model, x, create_graph)
 
+    def example_input(self, n: int) -> Tensor:
+        """A batch of n inputs of the shape models of this task take (for checks and benchmarks)."""
+        return torch.zeros(n, self.dim)
+
     def setup(self, device: torch.device, dtype: torch.dtype) -> None:
         low, high = self.pde.domain
         g = torch.Generator().manual_seed(self.data_seed)

@@ -1,0 +1,75 @@
+"""Table 6 (§5.3) and the loss curves, from time-series records, beside the paper's numbers.
+
+The paper gives one train and one test MSE per model; we report the final (after the last
+epoch) and the minimum over epochs of each, as median, spread (min and max) and mean over the
+seeds, with the paper's number in the same row.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from experiments.reporting import curve_band, describe, group_by, read_csv, save_figure, write_csv  # noqa: E402
+
+COLORS = {"lstm3": "tab:blue", "lstm3_gmnm": "tab:red", "lstm32": "tab:green"}
+ORDER = ("lstm3", "lstm3_gmnm", "lstm32")
+
+
+def table6_rows(records: list[dict], paper: list[dict]) -> list[dict]:
+    paper_by_model = {p["model"]: p for p in paper}
+    rows = []
+    groups = group_by(records, lambda r: (r["model"],))
+    for (model,), recs in sorted(groups.items(), key=lambda kv: ORDER.index(kv[0][0]) if kv[0][0] in ORDER else 99):
+        done = [r for r in recs if r["status"] == "complete"]
+        row = {"model": model, "n_params_trainable": recs[0]["summary"]["n_params"],
+               "n_params_all_tensors": recs[0]["summary"]["n_params_all"]}
+        for split in ("train", "test"):
+            for kind in ("final", "min"):
+                d = describe([r["summary"][f"{kind}_{split}_mse"] for r in done])
+                row.update({f"{kind}_{split}_mse_median": d["median"], f"{kind}_{split}_mse_min": d["min"],
+                            f"{kind}_{split}_mse_max": d["max"], f"{kind}_{split}_mse_mean": d["mean"]})
+            row[f"paper_{split}_mse"] = paper_by_model.get(model, {}).get(f"{split}_mse", "")
+        row.update({"ms_per_step": describe([r["summary"]["ms_per_step"] for r in done])["median"],
+                    "n_seeds": len(recs), "n_diverged": len(recs) - len(done)})
+        rows.append(row)
+    return rows
+
+
+def figure(records: list[dict]):
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    for (model,), recs in group_by(records, lambda r: (r["model"],)).items():
+        done = [r for r in recs if r["status"] == "complete"] or recs
+        for ax, split in zip(axes, ("train", "test")):
+            band = curve_band(done, f"{split}_mse")
+            epochs = band["step"] / max(band["step"][1], 1)  # one evaluation per epoch
+            ax.plot(epochs, band["mean"], color=COLORS.get(model), lw=1.4,
+                    label=f"{model} ({recs[0]['summary']['n_params']:,} params)")
+            ax.fill_between(epochs, band["low"], band["high"], color=COLORS.get(model), alpha=0.2, lw=0)
+            ax.set_title(f"{split} MSE (mean over {len(done)} seeds, band: min to max)", fontsize=10)
+            ax.set_xlabel("epoch")
+            ax.set_yscale("log")
+            ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig, axes
+
+
+def report(records: list[dict], out_dir: Path, paper_dir: Path, profile: str) -> list[Path]:
+    paper = read_csv(paper_dir / "table6_timeseries.csv")
+    written = []
+    for (experiment,), recs in group_by(records, lambda r: (r["experiment"],)).items():
+        rows = table6_rows(recs, paper)
+        written.append(write_csv(out_dir / "tables" / f"{experiment}_table6_{profile}.csv", rows))
+        fig, _ = figure(recs)
+        written.append(save_figure(fig, out_dir / "figures" / f"{experiment}_{profile}.png"))
+        plt.close(fig)
+        for r in rows:
+            print(f"{experiment} {r['model']}: final train/test MSE median {r['final_train_mse_median']:.3g} / "
+                  f"{r['final_test_mse_median']:.3g} (paper {r['paper_train_mse'] or '-'} / "
+                  f"{r['paper_test_mse'] or '-'}), {r['n_params_trainable']:,} params")
+    return written

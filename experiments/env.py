@@ -49,14 +49,15 @@ def describe_device(device: torch.device) -> str:
 
 
 def git_commit() -> str:
-    """HEAD's short hash, with '+dirty' when the working tree differs; outside a git checkout
+    """HEAD's short hash, with '+dirty' when tracked code differs from it; outside a git checkout
     (a copied tree on a cluster node) the value of GMNM_GIT_COMMIT, else 'unknown'."""
     def git(*args: str) -> str:
         return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True,
                               timeout=10, check=True).stdout.strip()
     try:
         commit = git("rev-parse", "--short=12", "HEAD")
-        dirty = git("status", "--porcelain", "--untracked-files=no")
+        # results/ is rewritten by every report, so changes there say nothing about the code
+        dirty = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)results")
     except (OSError, subprocess.SubprocessError):
         return os.environ.get("GMNM_GIT_COMMIT", "unknown")
     return commit + ("+dirty" if dirty else "")

@@ -113,3 +113,12 @@ def test_stale_records_are_left_out(tmp_path, capsys):
     ResultStore(store).put(record)
     kept, stale = report.current_records(list(ResultStore(store).records()))
     assert len(kept) == 1 and len(stale) == 1 and stale[0]["key"] == "0" * 16
+
+
+def test_poisson_phase_split_joins_the_columns():
+    from experiments.poisson.report import _phase
+    history = [{"step": s, "phase": p} for s, p in ((0, 0), (5, 0), (10, 0), (11, 1), (12, 1))]
+    [adam] = _phase([{"history": history}], 0)
+    [lbfgs] = _phase([{"history": history}], 1)
+    assert [r["step"] for r in adam["history"]] == [0, 5, 10]
+    assert [r["step"] for r in lbfgs["history"]] == [10, 11, 12]  # starts where Adam ended

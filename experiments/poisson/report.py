@@ -4,8 +4,8 @@ Table 1: per model, the architecture, the parameter count counted from the modul
 and all tensors the way `sum(p.numel() for p in model.parameters())` counts them), the
 minimum over training of the two error measures (mean, std, median over seeds) and ms/step
 per phase, with the paper's count and min L2 in the same row. Fig. 3: the L2 error, boundary
-MSE and PDE residual MSE per step (line: mean over seeds; band: min to max; dashed line:
-where L-BFGS takes over from Adam).
+MSE and PDE residual MSE per step (line: mean over seeds; band: min to max), the Adam phase
+and the L-BFGS phase side by side.
 """
 
 from __future__ import annotations
@@ -60,25 +60,39 @@ def table1_rows(records: list[dict], paper: list[dict]) -> list[dict]:
     return sorted(rows, key=lambda r: r["min_l2_mse_mean"])
 
 
+def _phase(records: list[dict], phase: int) -> list[dict]:
+    """The records with their history cut to one phase (the last Adam row opens L-BFGS's)."""
+    out = []
+    for r in records:
+        rows = r["history"]
+        start = next((i for i, row in enumerate(rows) if row["phase"] == phase), len(rows))
+        end = next((i for i, row in enumerate(rows) if row["phase"] > phase), len(rows))
+        out.append({**r, "history": rows[max(start - 1, 0) if phase else 0:end]})
+    return out
+
+
 def figure(records: list[dict]):
-    fig, axes = plt.subplots(3, 1, figsize=(7, 9), sharex=True)
-    switch = None
+    """Rows: Fig. 3's three panels; columns: the Adam phase and the L-BFGS phase, whose steps
+    (up to 20 iterations each) would be a sliver on a shared step axis."""
+    n_phases = 1 + max(row["phase"] for r in records for row in r["history"])
+    fig, axes = plt.subplots(3, n_phases, figsize=(5 * n_phases, 9), sharey="row", squeeze=False)
     for (model,), recs in group_by(records, lambda r: (r["model"],)).items():
         done = [r for r in recs if r["status"] == "complete"] or recs
-        for ax, (metric, title) in zip(axes, PANELS):
-            band = curve_band(done, metric)
-            ax.plot(band["step"], band["mean"], color=COLORS.get(model), lw=1.4,
-                    label=f"{model} ({recs[0]['summary']['n_params']:,} params)")
-            ax.fill_between(band["step"], band["low"], band["high"], color=COLORS.get(model), alpha=0.2, lw=0)
-            ax.set_title(title, fontsize=10)
-        switch = next((row["step"] for row in done[0]["history"] if row["phase"] == 1), switch)
-    for ax in axes:
+        for col in range(n_phases):
+            part = _phase(done, col)
+            for ax, (metric, title) in zip(axes[:, col], PANELS):
+                band = curve_band(part, metric)
+                ax.plot(band["step"], band["mean"], color=COLORS.get(model), lw=1.4,
+                        label=f"{model} ({recs[0]['summary']['n_params']:,} params)")
+                ax.fill_between(band["step"], band["low"], band["high"], color=COLORS.get(model),
+                                alpha=0.2, lw=0)
+                ax.set_title(f"{title}, {('Adam', 'L-BFGS')[col] if n_phases == 2 else ''}", fontsize=9)
+    for ax in axes.flat:
         ax.set_yscale("log")
         ax.grid(alpha=0.3)
-        if switch is not None:
-            ax.axvline(switch, color="gray", ls="--", lw=0.8)
-    axes[0].legend(fontsize=8)
-    axes[-1].set_xlabel("step (Adam, then L-BFGS after the dashed line)")
+    for col in range(n_phases):
+        axes[-1, col].set_xlabel("step" if col == 0 else "step (one L-BFGS step: up to 20 iterations)")
+    axes[0, 0].legend(fontsize=8)
     fig.tight_layout()
     return fig, axes
 

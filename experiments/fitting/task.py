@@ -18,6 +18,7 @@ from collections.abc import Iterator
 import torch
 from torch import Tensor, nn
 
+from experiments.batching import tensor_batches
 from experiments.fitting.targets import LEVELS, target_1d, target_2d
 
 
@@ -72,15 +73,7 @@ class FitTask:
         self.test_set = prepare(x_test, y_test)
 
     def batches(self, batch_size: int | None, generator: torch.Generator) -> Iterator[tuple[Tensor, Tensor]]:
-        x, y = self.train_set
-        if batch_size is None or batch_size >= len(x):
-            while True:
-                yield x, y
-        while True:  # reshuffle every epoch; the generator is the trial's, so order is seeded
-            order = torch.randperm(len(x), generator=generator).to(x.device)
-            for i in range(0, len(x) - batch_size + 1, batch_size):
-                idx = order[i:i + batch_size]
-                yield x[idx], y[idx]
+        return tensor_batches(*self.train_set, batch_size, generator, drop_last=True)
 
     def loss(self, model: nn.Module, batch: tuple[Tensor, Tensor]) -> Tensor:
         x, y = batch

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 import torch
 from torch import Tensor, nn
 
+from experiments.batching import tensor_batches
 from experiments.timeseries.data import windows
 
 SPLITS = ("chronological", "random")
@@ -62,15 +63,8 @@ class TimeSeriesTask:
         return 1 if batch_size is None else math.ceil(n / batch_size)
 
     def batches(self, batch_size: int | None, generator: torch.Generator) -> Iterator[tuple[Tensor, Tensor]]:
-        x, y = self.train_set
-        if batch_size is None:
-            while True:
-                yield x, y
-        while True:  # one shuffled pass per epoch; the last batch may be smaller (as in Keras)
-            order = torch.randperm(len(x), generator=generator).to(x.device)
-            for i in range(0, len(x), batch_size):
-                idx = order[i:i + batch_size]
-                yield x[idx], y[idx]
+        # one shuffled pass per epoch; the last batch may be smaller (as in Keras)
+        return tensor_batches(*self.train_set, batch_size, generator, drop_last=False)
 
     def loss(self, model: nn.Module, batch: tuple[Tensor, Tensor]) -> Tensor:
         x, y = batch

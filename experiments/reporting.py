@@ -1,8 +1,9 @@
-"""Pure functions from result-store records to long-format rows, aggregates and curves.
+"""Helpers shared by the family reports: records to rows, aggregates, curves and plots.
 
-Records are the dicts `experiments.run` writes. Every function here is pure: the family
-reports (experiments/<family>/report.py) decide what to tabulate and plot, and the caller
-writes files. Figures are returned, never shown or saved here.
+Records are the dicts `experiments.run` writes. The row, aggregate and curve functions are
+pure; `write_csv` and `save_figure` are the only writers (both atomic). The family reports
+(experiments/<family>/report.py) decide what to tabulate and plot; nothing here is called
+from the runner.
 """
 
 from __future__ import annotations
@@ -74,12 +75,22 @@ def read_csv(path: Path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
+def plot_band(ax, x, band: dict[str, np.ndarray], color, label: str) -> None:
+    """The mean line of a `curve_band` with its min-max band shaded in the same colour."""
+    ax.plot(x, band["mean"], color=color, lw=1.4, label=label)
+    ax.fill_between(x, band["low"], band["high"], color=color, alpha=0.2, lw=0)
+
+
 def save_figure(fig, path: Path) -> Path:
+    """Write fig as PNG atomically, then close it (reports make many figures in one process)."""
+    import matplotlib.pyplot as plt
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".png")
     os.close(fd)
     fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png")
     os.replace(tmp, path)
+    plt.close(fig)
     return path
 
 

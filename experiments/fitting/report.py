@@ -22,7 +22,7 @@ import torch  # noqa: E402
 from experiments.fitting.targets import LEVELS  # noqa: E402
 from experiments.fitting.task import FitTask  # noqa: E402
 from experiments.reporting import (config_value, curve_band, describe, group_by,  # noqa: E402
-                                   read_csv, save_figure, write_csv)
+                                   plot_band, read_csv, save_figure, write_csv)
 
 # The paper's colours (Fig. 2 caption): GMNM red, KAN green, MLPs blue and orange.
 COLORS = {"gmnm": "tab:red", "kan": "tab:green", "mlp_relu": "tab:blue", "mlp_tanh": "tab:orange"}
@@ -83,8 +83,7 @@ def figure(records: list[dict]):
                 band = curve_band(finished, f"{split}_mse")
                 color = COLORS.get(model[0])
                 label = f"{model[0]} ({group[0]['summary']['n_params']:,} params)"
-                ax.plot(band["step"], band["mean"], color=color, label=label, lw=1.4)
-                ax.fill_between(band["step"], band["low"], band["high"], color=color, alpha=0.2, lw=0)
+                plot_band(ax, band["step"], band, color, label)
             ax.set_yscale("log")
             ax.set_title(f"level {level}: {split} MSE")
             ax.set_xlabel("step")
@@ -125,7 +124,6 @@ def report(records: list[dict], out_dir: Path, paper_dir: Path, profile: str) ->
         written.append(write_csv(out_dir / "tables" / f"{name}_winners_{profile}.csv", winners))
         fig, _ = figure(recs)
         written.append(save_figure(fig, out_dir / "figures" / f"{name}_{profile}.png"))
-        plt.close(fig)
         for w in winners:
             print(f"{name} level {w['level']}: best {w['ours_best_model']} "
                   f"(final test MSE {w['ours_best_mean']:.3g}); paper: {w['paper_best_model']}")

@@ -18,7 +18,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from experiments.reporting import curve_band, describe, group_by, read_csv, save_figure, write_csv  # noqa: E402
+from experiments.reporting import (curve_band, describe, group_by, plot_band, read_csv,  # noqa: E402
+                                   save_figure, write_csv)
 
 COLORS = {"gmnm": "tab:red", "kan": "tab:blue", "pinn": "tab:green"}  # Fig. 3's colours
 PANELS = (("l2", "(a) L2 error: MSE of f on the 101 x 101 mesh"), ("bc_mse", "(b) boundary MSE"),
@@ -82,10 +83,8 @@ def figure(records: list[dict]):
             part = _phase(done, col)
             for ax, (metric, title) in zip(axes[:, col], PANELS):
                 band = curve_band(part, metric)
-                ax.plot(band["step"], band["mean"], color=COLORS.get(model), lw=1.4,
-                        label=f"{model} ({recs[0]['summary']['n_params']:,} params)")
-                ax.fill_between(band["step"], band["low"], band["high"], color=COLORS.get(model),
-                                alpha=0.2, lw=0)
+                plot_band(ax, band["step"], band, COLORS.get(model),
+                          f"{model} ({recs[0]['summary']['n_params']:,} params)")
                 ax.set_title(f"{title}, {('Adam', 'L-BFGS')[col] if n_phases == 2 else ''}", fontsize=9)
     for ax in axes.flat:
         ax.set_yscale("log")
@@ -105,7 +104,6 @@ def report(records: list[dict], out_dir: Path, paper_dir: Path, profile: str) ->
         written.append(write_csv(out_dir / "tables" / f"{experiment}_table1_{profile}.csv", rows))
         fig, _ = figure(recs)
         written.append(save_figure(fig, out_dir / "figures" / f"{experiment}_fig3_{profile}.png"))
-        plt.close(fig)
         for r in rows:
             print(f"{experiment} {r['model']}: min L2 (MSE) {r['min_l2_mse_mean']:.3g} "
                   f"(paper {r['paper_min_l2'] or '-'}), min rel L2 {r['min_rel_l2_mean']:.3g}, "

@@ -14,7 +14,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from experiments.reporting import curve_band, describe, group_by, read_csv, save_figure, write_csv  # noqa: E402
+from experiments.reporting import (curve_band, describe, group_by, plot_band, read_csv,  # noqa: E402
+                                   save_figure, write_csv)
 
 COLORS = {"lstm3": "tab:blue", "lstm3_gmnm": "tab:red", "lstm32": "tab:green"}
 ORDER = ("lstm3", "lstm3_gmnm", "lstm32")
@@ -47,9 +48,7 @@ def figure(records: list[dict]):
         for ax, split in zip(axes, ("train", "test")):
             band = curve_band(done, f"{split}_mse")
             epochs = band["step"] / max(band["step"][1], 1)  # one evaluation per epoch
-            ax.plot(epochs, band["mean"], color=COLORS.get(model), lw=1.4,
-                    label=f"{model} ({recs[0]['summary']['n_params']:,} params)")
-            ax.fill_between(epochs, band["low"], band["high"], color=COLORS.get(model), alpha=0.2, lw=0)
+            plot_band(ax, epochs, band, COLORS.get(model), f"{model} ({recs[0]['summary']['n_params']:,} params)")
             ax.set_title(f"{split} MSE (mean over {len(done)} seeds, band: min to max)", fontsize=10)
             ax.set_xlabel("epoch")
             ax.set_yscale("log")
@@ -67,7 +66,6 @@ def report(records: list[dict], out_dir: Path, paper_dir: Path, profile: str) ->
         written.append(write_csv(out_dir / "tables" / f"{experiment}_table6_{profile}.csv", rows))
         fig, _ = figure(recs)
         written.append(save_figure(fig, out_dir / "figures" / f"{experiment}_{profile}.png"))
-        plt.close(fig)
         for r in rows:
             print(f"{experiment} {r['model']}: final train/test MSE median {r['final_train_mse_median']:.3g} / "
                   f"{r['final_test_mse_median']:.3g} (paper {r['paper_train_mse'] or '-'} / "

@@ -1,6 +1,9 @@
-# make quick | make reproduce [PROFILE=paper] | make test | make report [PROFILE=...]
+# make quick | make reproduce [PROFILE=paper] [JOBS=n] | make test | make report [PROFILE=...]
 PROFILE ?= paper
-EXPERIMENTS ?= fit2d fit1d poisson
+EXPERIMENTS ?= fit2d fit1d poisson timeseries
+# Trials run in JOBS parallel processes (Hydra's joblib launcher, one thread each). Default: one
+# per CPU core, the throughput of small models on CPU; one on a GPU, which processes time-slice.
+JOBS ?= $(shell $(PYTHON) -c "from experiments.env import default_jobs; print(default_jobs())")
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -18,7 +21,8 @@ $(STAMP): pyproject.toml constraints.txt
 reproduce: $(STAMP)
 	@for e in $(EXPERIMENTS); do \
 	  echo "== $$e ($(PROFILE))"; \
-	  $(PYTHON) -m experiments.run --multirun experiment=$$e profile=$(PROFILE) || exit 1; \
+	  $(PYTHON) -m experiments.run --multirun experiment=$$e profile=$(PROFILE) \
+	    hydra/launcher=joblib hydra.launcher.n_jobs=$(JOBS) || exit 1; \
 	done
 	$(PYTHON) -m experiments.report --profile $(PROFILE)
 

@@ -42,6 +42,18 @@ def pick_dtype(name: str) -> torch.dtype:
     return DTYPES[name]
 
 
+def default_jobs() -> int:
+    """How many trials `make reproduce` runs at once: one per usable CPU core on a CPU machine
+    (small models are dominated by per-step overhead, so processes beat threads), one on a GPU
+    (processes sharing one GPU time-slice it)."""
+    return 1 if torch.cuda.is_available() else cpu_cores()
+
+
+def cpu_cores() -> int:
+    """CPU cores this process may use (respects affinity masks, unlike os.cpu_count)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 def describe_device(device: torch.device) -> str:
     if device.type == "cuda":
         return f"cuda ({torch.cuda.get_device_name(device)})"

@@ -64,3 +64,21 @@ def test_sweep_killed_with_sigkill_is_completed_by_rerunning(tmp_path, cwd):
     assert os.listdir(cwd) == []  # nothing written into the working directory
     leftovers = [p for p in (tmp_path / "store").rglob("*") if p.is_file() and not p.name.endswith(".json")]
     assert len(leftovers) <= 1  # at most the temporary file of the trial that was killed
+
+
+def test_parallel_launcher_gives_the_records_of_a_sequential_sweep(tmp_path, cwd):
+    # make reproduce runs sweeps with Hydra's joblib launcher (JOBS processes, one thread each):
+    # it must find the same trials, under the same keys, with the same metrics as the basic one.
+    sweep = ["experiment=timeseries", "profile=smoke"]
+    metrics = {}
+    for name, launcher in (("basic", []), ("joblib", ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"])):
+        r = subprocess.run(runner(tmp_path / name, *sweep, *launcher, multirun=True), cwd=cwd,
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr[-2000:]
+        records = list(ResultStore(tmp_path / name / "store").records())
+        metrics[name] = {rec["key"]: (rec["model"], rec["summary"]["final_test_mse"]) for rec in records}
+    assert len(metrics["basic"]) == 3
+    assert {m for m, _ in metrics["basic"].values()} == {"lstm3", "lstm3_gmnm", "lstm32"}
+    # one thread per process changes no result here: these small ops have no threaded reductions
+    assert metrics["joblib"] == metrics["basic"]
+    assert os.listdir(cwd) == []

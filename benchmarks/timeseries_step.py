@@ -1,0 +1,139 @@
+"""Where a time-series step (§5.3) spends its time, and what the 20-seed protocol will cost.
+
+    .venv/bin/python -m benchmarks.timeseries_step [--device cpu] [--rounds 5] [--steps 200]
+
+For each Table 6 model, one step at batch 32 is split into its parts (drawing the batch,
+forward + loss, backward, zero_grad + Adam update), each timed alone, and compared with the
+trainer's own ms/step (`experiments.train.train`, evaluations excluded). The last lines
+project the `paper` profile (3 models x 20 seeds x 50 epochs) from these numbers, for one
+process and for `--jobs` processes, the way `make reproduce` runs it (each with cores / jobs
+threads, as loky gives them). Models are timed in
+interleaved rounds and the median round is reported, so a burst of load hits all alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+
+from baselines import LSTMRegressor
+from experiments.env import cpu_cores, default_jobs, pick_device
+from experiments.timeseries.task import TimeSeriesTask
+from experiments.train import train
+from gmnm import GMNM, count_parameters
+
+PARTS = ("batch", "forward", "backward", "optimizer")
+
+
+def models(device):
+    gmnm_head = GMNM(3, 1, 100, trainable_mu=False, bias=True, mu_range=(-1.0, 1.0))  # conf/model/lstm3_gmnm.yaml
+    return {"lstm3": LSTMRegressor(4, 3), "lstm3_gmnm": LSTMRegressor(4, 3, head=gmnm_head),
+            "lstm32": LSTMRegressor(4, 32)}
+
+
+def timer(device):
+    def now() -> float:
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        return time.perf_counter()
+    return now
+
+
+def time_parts(model, task, steps, batch_size, now) -> dict[str, float]:
+    """ms per step of each part, each part timed over `steps` repetitions."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.Adam(params, lr=1e-3)
+    batches = task.batches(batch_size, torch.Generator().manual_seed(0))
+    batch = next(batches)
+    out = {}
+    t0 = now()
+    for _ in range(steps):
+        batch = next(batches)
+    out["batch"] = now() - t0
+    t0 = now()
+    for _ in range(steps):
+        task.loss(model, batch)
+    out["forward"] = now() - t0
+    t0 = now()
+    for _ in range(steps):
+        task.loss(model, batch).backward()
+    out["backward"] = (now() - t0) - out["forward"]  # forward + backward, less the forward
+    t0 = now()
+    for _ in range(steps):
+        opt.zero_grad(set_to_none=False)
+        opt.step()
+    out["optimizer"] = now() - t0
+    return {k: 1000 * v / steps for k, v in out.items()}
+
+
+def time_trainer(model, task, steps, batch_size, device) -> tuple[float, float]:
+    """(ms/step of the trainer, ms per evaluation of train + test sets)."""
+    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-3)
+    result = train(model, task, [(opt, steps, steps)], batch_size=batch_size,
+                   generator=torch.Generator().manual_seed(0), device=device, progress=False)
+    now = timer(device)
+    t0 = now()
+    with torch.no_grad():
+        task.evaluate(model)
+    return result.ms_per_step, 1000 * (now() - t0)
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--steps", type=int, default=200, help="repetitions per part per round")
+    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--epochs", type=int, default=50)
+    ap.add_argument("--seeds", type=int, default=20)
+    ap.add_argument("--jobs", type=int, default=default_jobs(), help="parallel processes to project for")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="torch threads; default: cores / jobs, as each of make's parallel processes gets")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads or max(1, cpu_cores() // args.jobs))
+    device = pick_device(args.device)
+    now = timer(device)
+    task = TimeSeriesTask()
+    task.setup(device, torch.float32)
+    nets = {name: m.to(device) for name, m in models(device).items()}
+    parts = {name: {p: [] for p in PARTS} for name in nets}
+    trainer = {name: [] for name in nets}
+    evals = {name: [] for name in nets}
+    for name, m in nets.items():  # warm-up
+        time_parts(m, task, 5, args.batch_size, now)
+    for _ in range(args.rounds):
+        for name, m in nets.items():
+            for part, ms in time_parts(m, task, args.steps, args.batch_size, now).items():
+                parts[name][part].append(ms)
+            ms_step, ms_eval = time_trainer(m, task, args.steps, args.batch_size, device)
+            trainer[name].append(ms_step)
+            evals[name].append(ms_eval)
+
+    steps_per_epoch = task.steps_per_epoch(args.batch_size)
+    print(f"device: {device}, torch {torch.__version__}, {torch.get_num_threads()} threads, batch "
+          f"{args.batch_size}, median of {args.rounds} rounds x {args.steps} steps")
+    head = " ".join(f"{p:>9s}" for p in PARTS)
+    print(f"{'model':11s} {'params':>6s} {head} {'sum':>7s} {'trainer':>8s} {'/ sum':>6s} {'eval ms':>8s}")
+    trial_s = {}
+    for name, m in nets.items():
+        med = {p: statistics.median(v) for p, v in parts[name].items()}
+        total = sum(med.values())
+        ms_step, ms_eval = statistics.median(trainer[name]), statistics.median(evals[name])
+        cells = " ".join(f"{med[p]:9.3f}" for p in PARTS)
+        print(f"{name:11s} {count_parameters(m):6d} {cells} {total:7.3f} {ms_step:8.3f} "
+              f"{ms_step / total:6.2f} {ms_eval:8.2f}")
+        trial_s[name] = args.epochs * (steps_per_epoch * ms_step + ms_eval) / 1000
+    one = args.seeds * sum(trial_s.values())
+    print(f"share of the step: " + ", ".join(
+        f"{p} {sum(statistics.median(parts[n][p]) for n in nets) / sum(statistics.median(parts[n][q]) for n in nets for q in PARTS):.0%}"
+        for p in PARTS))
+    print(f"projected paper protocol ({len(nets)} models x {args.seeds} seeds x {args.epochs} epochs x "
+          f"{steps_per_epoch} steps): {one / 60:.1f} min in one process, {one / 60 / args.jobs:.1f} min "
+          f"in {args.jobs} (if they scale), trial start-up excluded")
+
+
+if __name__ == "__main__":
+    main()

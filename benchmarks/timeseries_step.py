@@ -15,58 +15,18 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 
 import torch
 
-from baselines import LSTMRegressor
+from benchmarks.steps import build, time_parts, timer
 from experiments.env import cpu_cores, default_jobs, pick_device
-from experiments.timeseries.task import TimeSeriesTask
 from experiments.train import train
-from gmnm import GMNM, count_parameters
+from gmnm import count_parameters
 
 PARTS = ("batch", "forward", "backward", "optimizer")
 
 
-def models(device):
-    gmnm_head = GMNM(3, 1, 100, trainable_mu=False, bias=True, mu_range=(-1.0, 1.0))  # conf/model/lstm3_gmnm.yaml
-    return {"lstm3": LSTMRegressor(4, 3), "lstm3_gmnm": LSTMRegressor(4, 3, head=gmnm_head),
-            "lstm32": LSTMRegressor(4, 32)}
-
-
-def timer(device):
-    def now() -> float:
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        return time.perf_counter()
-    return now
-
-
-def time_parts(model, task, steps, batch_size, now) -> dict[str, float]:
-    """ms per step of each part, each part timed over `steps` repetitions."""
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.Adam(params, lr=1e-3)
-    batches = task.batches(batch_size, torch.Generator().manual_seed(0))
-    batch = next(batches)
-    out = {}
-    t0 = now()
-    for _ in range(steps):
-        batch = next(batches)
-    out["batch"] = now() - t0
-    t0 = now()
-    for _ in range(steps):
-        task.loss(model, batch)
-    out["forward"] = now() - t0
-    t0 = now()
-    for _ in range(steps):
-        task.loss(model, batch).backward()
-    out["backward"] = (now() - t0) - out["forward"]  # forward + backward, less the forward
-    t0 = now()
-    for _ in range(steps):
-        opt.zero_grad(set_to_none=False)
-        opt.step()
-    out["optimizer"] = now() - t0
-    return {k: 1000 * v / steps for k, v in out.items()}
+MODELS = ("lstm3", "lstm3_gmnm", "lstm32")
 
 
 def time_trainer(model, task, steps, batch_size, device) -> tuple[float, float]:
@@ -96,9 +56,11 @@ def main(argv=None) -> None:
     torch.set_num_threads(args.threads or max(1, cpu_cores() // args.jobs))
     device = pick_device(args.device)
     now = timer(device)
-    task = TimeSeriesTask()
+    nets = {}
+    for name in MODELS:  # as configured in conf/ (paper profile's data size is the default)
+        model, task = build("timeseries", name)
+        nets[name] = model.to(device)
     task.setup(device, torch.float32)
-    nets = {name: m.to(device) for name, m in models(device).items()}
     parts = {name: {p: [] for p in PARTS} for name in nets}
     trainer = {name: [] for name in nets}
     evals = {name: [] for name in nets}

@@ -15,9 +15,10 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-# Config keys that do not change a trial's result (where it runs, where files go, display):
+# Config keys that do not change a trial's result (where it runs, where files are read or go,
+# checksum checks, display):
 # a sweep re-run on another device or with another store path skips completed trials.
-NON_IDENTIFYING = ("paths", "trainer.device", "trainer.progress")
+NON_IDENTIFYING = ("paths", "trainer.device", "trainer.progress", "task.root", "task.download", "task.verify")
 FINISHED = ("complete", "diverged")
 
 

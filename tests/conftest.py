@@ -18,3 +18,68 @@ def compose_cfg(tmp_path):
                 f"paths.store_dir={tmp_path / 'store'}", f"paths.log_dir={tmp_path / 'logs'}",
                 "trainer.device=cpu", *overrides])
     return _compose
+
+
+SHARED_MNIST = ROOT.parent / "shared" / "data" / "MNIST" / "raw"
+
+
+@pytest.fixture(scope="session")
+def mnist_root(tmp_path_factory):
+    """A data root holding the real MNIST (../shared/data, uncompressed as torchvision reads it)."""
+    import gzip
+    import shutil
+
+    files = sorted(SHARED_MNIST.glob("*-ubyte.gz"))
+    if len(files) != 4:
+        pytest.skip(f"real MNIST not found in {SHARED_MNIST}")
+    root = tmp_path_factory.mktemp("data")
+    (root / "MNIST" / "raw").mkdir(parents=True)
+    for f in files:
+        with gzip.open(f, "rb") as src, open(root / "MNIST" / "raw" / f.name[:-3], "wb") as dst:
+            shutil.copyfileobj(src, dst)
+    return root
+
+
+def write_cifar(root, name: str, n_train: int = 60, n_test: int = 30, seed: int = 0):
+    """A small data set in CIFAR's real on-disk format (python pickle batches), for
+    torchvision's own loader. Returns {split: (images (N, 32, 32, 3) uint8, labels)}."""
+    import pickle
+
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    classes = 10 if name == "cifar10" else 100
+    label_key = "labels" if name == "cifar10" else "fine_labels"
+    folder = root / ("cifar-10-batches-py" if name == "cifar10" else "cifar-100-python")
+    folder.mkdir(parents=True)
+    made = {}
+    for split, n in (("train", n_train), ("test", n_test)):
+        images = rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8)
+        labels = rng.integers(0, classes, n).tolist()
+        made[split] = (images, labels)
+        rows = images.transpose(0, 3, 1, 2).reshape(n, 3072)  # CIFAR rows: 1024 R, 1024 G, 1024 B
+        if name == "cifar10":
+            files = ([f"data_batch_{i}" for i in range(1, 6)] if split == "train" else ["test_batch"])
+        else:
+            files = [split]
+        for i, (file, part) in enumerate(zip(files, np.array_split(np.arange(n), len(files)))):
+            entry = {"batch_label": f"{split} {i}", "data": rows[part], label_key: [labels[j] for j in part],
+                     "filenames": [f"img_{j}.png" for j in part]}
+            if name == "cifar100":
+                entry["coarse_labels"] = [lab // 5 for lab in entry[label_key]]
+            with open(folder / file, "wb") as f:
+                pickle.dump(entry, f)
+    meta = ({"label_names": [f"class{k}" for k in range(10)]} if name == "cifar10"
+            else {"fine_label_names": [f"fine{k}" for k in range(100)],
+                  "coarse_label_names": [f"coarse{k}" for k in range(20)]})
+    with open(folder / ("batches.meta" if name == "cifar10" else "meta"), "wb") as f:
+        pickle.dump(meta, f)
+    return made
+
+
+@pytest.fixture(scope="session")
+def cifar_root(tmp_path_factory):
+    """A data root with generated CIFAR-10 and CIFAR-100 in the real format; returns (root, made)."""
+    root = tmp_path_factory.mktemp("cifar")
+    made = {name: write_cifar(root, name, seed=i) for i, name in enumerate(("cifar10", "cifar100"))}
+    return root, made

@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 import torch
 from hydra.utils import instantiate
-from omegaconf import OmegaConf
 
 from experiments.run import run_trial
 from experiments.train import train
@@ -23,11 +22,22 @@ EXPECTED_PARAMS = {("fit2d", "gmnm"): 1000, ("fit2d", "kan"): 1000, ("fit2d", "m
                    ("poisson", "gmnm"): 4500, ("poisson", "pinn"): 5301, ("poisson", "kan"): 1300,
                    # LSTM: 4h(in + h + 2) + head; GMNM head: scale 300 + pi 100 + bias 1 (mu fixed)
                    ("timeseries", "lstm3"): 112, ("timeseries", "lstm3_gmnm"): 509,
-                   ("timeseries", "lstm32"): 4897}
+                   ("timeseries", "lstm32"): 4897,
+                   # Table 2's sizes (tests/test_classification.py checks them against the paper);
+                   # CIFAR-100 differs from CIFAR-10 by its 100-class output layer only
+                   ("mnist", "cnn"): 28_586, ("mnist", "cnn_att"): 32_874, ("mnist", "cnn_gmnm"): 29_946,
+                   ("mnist", "cnn_gmnm_att"): 34_234, ("cifar10", "cnn"): 209_066, ("cifar10", "cnn_att"): 213_354,
+                   ("cifar10", "cnn_gmnm"): 200_746, ("cifar10", "cnn_gmnm_att"): 205_034,
+                   ("cifar100", "cnn"): 232_196, ("cifar100", "cnn_att"): 236_484,
+                   ("cifar100", "cnn_gmnm"): 205_156, ("cifar100", "cnn_gmnm_att"): 209_444}
 
 
 def swept_models(experiment: str) -> list[str]:
-    return OmegaConf.load(CONF / "experiment" / f"{experiment}.yaml").hydra.sweeper.params.model.split(",")
+    """The models the experiment's own sweep runs, from its composed hydra.sweeper.params."""
+    from hydra import compose, initialize_config_dir
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+        cfg = compose(config_name="config", overrides=[f"experiment={experiment}"], return_hydra_config=True)
+    return cfg.hydra.sweeper.params.model.split(",")
 
 
 CASES = [(e, m) for e in EXPERIMENTS for m in swept_models(e)]
@@ -45,7 +55,8 @@ def test_every_config_composes_and_instantiates(compose_cfg, experiment, model, 
     net = instantiate(cfg.model)
     task = instantiate(cfg.task)
     assert count_parameters(net) == EXPECTED_PARAMS[experiment, model]
-    assert net(task.example_input(3)).shape == (3, 1)
+    outputs = cfg.dataset.classes if "dataset" in cfg else 1  # classifiers: one logit per class
+    assert net(task.example_input(3)).shape == (3, outputs)
 
 
 @pytest.mark.parametrize("experiment", ["fit1d", "fit2d"])

@@ -1,0 +1,48 @@
+"""The classification CNN of §5.1 / Fig. 4 (top), with an optional attention block and a
+pluggable head (a Linear layer, or a GMNM for CNN+GMNM).
+
+The paper gives only parameter counts (Table 2). This design reproduces them: conv blocks
+(3x3 'same' conv, BatchNorm, ReLU, 2x2 max-pool), an optional self-attention block over the
+last block's positions (its 32 channels give Table 2's +4,288), flatten, one hidden Linear +
+ReLU, then the head. MNIST with channels (32, 32, 32) and hidden 32 gives Table 2's 28,586
+exactly; the CIFAR sizes are in conf/arch/cifar*_cnn*.yaml.
+"""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+from baselines.attention import SpatialSelfAttention
+
+
+class CNN(nn.Module):
+    """(B, in_channels, image_size, image_size) images -> (B, n_classes) logits."""
+
+    def __init__(self, in_channels: int, image_size: int, n_classes: int, channels: list[int] = (32, 32, 32),
+                 hidden: int = 32, attention: bool = False, heads: int = 4, head: nn.Module | None = None,
+                 device=None, dtype=None):
+        super().__init__()
+        channels = list(channels)
+        if not channels or any(c < 1 for c in channels) or hidden < 1 or n_classes < 2:
+            raise ValueError(f"CNN: channels must be positive integers, hidden >= 1 and n_classes >= 2; got "
+                             f"channels={channels}, hidden={hidden}, n_classes={n_classes}")
+        size = image_size
+        blocks: list[nn.Module] = []
+        for c_in, c_out in zip([in_channels, *channels[:-1]], channels):
+            if size < 2:
+                raise ValueError(f"CNN: {len(channels)} pooling blocks shrink a {image_size}px image below "
+                                 f"1px; use fewer channels entries")
+            blocks += [nn.Conv2d(c_in, c_out, 3, padding=1, device=device, dtype=dtype),
+                       nn.BatchNorm2d(c_out, device=device, dtype=dtype), nn.ReLU(), nn.MaxPool2d(2)]
+            size //= 2
+        self.features = nn.Sequential(*blocks)
+        self.attention = SpatialSelfAttention(channels[-1], heads, device=device, dtype=dtype) if attention else None
+        self.hidden = nn.Sequential(nn.Flatten(), nn.Linear(channels[-1] * size * size, hidden, device=device,
+                                                            dtype=dtype), nn.ReLU())
+        self.head = head if head is not None else nn.Linear(hidden, n_classes, device=device, dtype=dtype)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = self.features(x)  # (B, C, s, s)
+        if self.attention is not None:
+            x = self.attention(x)
+        return self.head(self.hidden(x))  # (B, hidden) -> (B, n_classes)

@@ -1,0 +1,61 @@
+"""Timing helpers the step benchmarks share: a device-synchronizing clock and a step split into parts."""
+
+from __future__ import annotations
+
+import time
+
+import torch
+
+
+def timer(device: torch.device):
+    """A clock that waits for the device first, so asynchronous CUDA work is counted."""
+    def now() -> float:
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        return time.perf_counter()
+    return now
+
+
+def time_parts(model, task, steps: int, batch_size: int, now) -> dict[str, float]:
+    """ms per step of each part of a training step, each part repeated `steps` times alone:
+    the data path (drawing the batch by index and, for tasks that normalize on the device,
+    `task.inputs`), forward + loss, backward (forward + backward less forward), and
+    zero_grad + Adam update. Normalization is also inside forward + loss, a double count of
+    well under a percent for the image models."""
+    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-3)
+    batches = task.batches(batch_size, torch.Generator().manual_seed(0))
+    batch = next(batches)
+    out = {}
+    t0 = now()
+    prepare = getattr(task, "inputs", None)
+    for _ in range(steps):
+        batch = next(batches)
+        if prepare is not None:
+            prepare(batch[0])
+    out["batch"] = now() - t0
+    t0 = now()
+    for _ in range(steps):
+        task.loss(model, batch)
+    out["forward"] = now() - t0
+    t0 = now()
+    for _ in range(steps):
+        task.loss(model, batch).backward()
+    out["backward"] = (now() - t0) - out["forward"]
+    t0 = now()
+    for _ in range(steps):
+        opt.zero_grad(set_to_none=False)
+        opt.step()
+    out["optimizer"] = now() - t0
+    return {k: 1000 * v / steps for k, v in out.items()}
+
+
+def build(experiment: str, model: str, *overrides: str):
+    """(model, task) exactly as `python -m experiments.run experiment=... model=...` builds them."""
+    from hydra import compose, initialize_config_dir
+    from hydra.utils import instantiate
+
+    from experiments.env import ROOT
+
+    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
+        cfg = compose(config_name="config", overrides=[f"experiment={experiment}", f"model={model}", *overrides])
+    return instantiate(cfg.model), instantiate(cfg.task)

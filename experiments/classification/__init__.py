@@ -1,0 +1,1 @@
+"""Image classification (§5.1, Tables 2-3)."""

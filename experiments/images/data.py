@@ -1,0 +1,111 @@
+"""MNIST, CIFAR-10 and CIFAR-100 as whole uint8 tensors, read by torchvision's own loaders.
+
+A data set is loaded once into memory as (N, C, H, W) uint8 images and int64 labels; tasks move
+it to the training device and batch by index, so no PIL transform runs in the training loop.
+`root` is the folder torchvision reads and downloads into (conf: paths.data_dir, from the
+environment variable GMNM_DATA, else a folder under the user's cache).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+from torchvision import datasets
+
+
+@dataclass(frozen=True)
+class Spec:
+    cls: type
+    channels: int
+    size: int
+    classes: int
+    layout: str  # where the files go under root, for the error message
+
+
+SPECS = {
+    "mnist": Spec(datasets.MNIST, 1, 28, 10,
+                  "<root>/MNIST/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte (uncompressed IDX files: "
+                  "gunzip the .gz files there)"),
+    "cifar10": Spec(datasets.CIFAR10, 3, 32, 10,
+                    "<root>/cifar-10-batches-py/{data_batch_1..5,test_batch,batches.meta} (the python "
+                    "version, cifar-10-python.tar.gz, unpacked)"),
+    "cifar100": Spec(datasets.CIFAR100, 3, 32, 100,
+                     "<root>/cifar-100-python/{train,test,meta} (cifar-100-python.tar.gz, unpacked)"),
+}
+
+
+class DatasetUnavailable(RuntimeError):
+    """The data set is neither on disk nor downloadable; the message says how to provide it."""
+
+
+@dataclass
+class ImageData:
+    train_x: Tensor  # (N, C, H, W) uint8
+    train_y: Tensor  # (N,) int64
+    test_x: Tensor
+    test_y: Tensor
+    classes: int
+
+
+def default_root() -> Path:
+    """GMNM_DATA if set, else $XDG_CACHE_HOME/gmnm/data (~/.cache/gmnm/data)."""
+    if os.environ.get("GMNM_DATA"):
+        return Path(os.environ["GMNM_DATA"]).expanduser()
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "gmnm" / "data"
+
+
+def _unverified(cls: type) -> type:
+    """cls with its md5 checks switched off (files must still exist): for data regenerated in the
+    real on-disk format, whose checksums cannot match. Only CIFAR checks md5s on load."""
+    if not hasattr(cls, "train_list"):
+        return cls
+    return type(cls.__name__, (cls,), {
+        "train_list": [[name, None] for name, _ in cls.train_list],
+        "test_list": [[name, None] for name, _ in cls.test_list],
+        "meta": {**cls.meta, "md5": None},
+    })
+
+
+def load(name: str, root: str | Path | None = None, download: bool = True, verify: bool = True) -> ImageData:
+    """Both splits of data set `name`. Raises DatasetUnavailable, saying what to do, when the files
+    are missing and cannot be downloaded."""
+    if name not in SPECS:
+        raise ValueError(f"unknown data set {name!r}; choose one of {sorted(SPECS)}")
+    spec = SPECS[name]
+    root = Path(root).expanduser() if root else default_root()
+    cls = spec.cls if verify else _unverified(spec.cls)
+    try:
+        train = cls(str(root), train=True, download=download)
+        test = cls(str(root), train=False, download=download)
+    except Exception as e:  # torchvision raises RuntimeError, URLError, OSError... depending on the step
+        how = (f"could not be downloaded ({type(e).__name__}: {e})" if download
+               else f"download is off (task.download=false) ({e})")
+        raise DatasetUnavailable(
+            f"{name}: not found in {root}, and {how}. Either run online once (torchvision downloads "
+            f"it there), or put the files in place yourself: {spec.layout}; or point the environment "
+            f"variable GMNM_DATA (or paths.data_dir=...) at a folder that has them.") from e
+    out = ImageData(*_tensors(train), *_tensors(test), classes=spec.classes)
+    shape = (spec.channels, spec.size, spec.size)
+    if tuple(out.train_x.shape[1:]) != shape or tuple(out.test_x.shape[1:]) != shape:
+        raise DatasetUnavailable(f"{name} in {root}: images of shape {tuple(out.train_x.shape[1:])}, "
+                                 f"expected {shape}; the files there are not {name}")
+    if int(out.train_y.max()) >= spec.classes or int(out.train_y.min()) < 0:
+        raise DatasetUnavailable(f"{name} in {root}: labels outside 0..{spec.classes - 1}")
+    return out
+
+
+def _tensors(ds) -> tuple[Tensor, Tensor]:
+    """torchvision data set -> ((N, C, H, W) uint8, (N,) int64), without going through PIL."""
+    x = ds.data if isinstance(ds.data, Tensor) else torch.from_numpy(np.ascontiguousarray(ds.data))
+    if x.ndim == 3:  # MNIST: (N, H, W)
+        x = x[:, None]
+    else:  # CIFAR: (N, H, W, C) -> (N, C, H, W)
+        x = x.permute(0, 3, 1, 2)
+    y = torch.as_tensor(np.asarray(ds.targets), dtype=torch.int64)
+    return x.contiguous(), y

@@ -220,3 +220,20 @@ def test_tables_2_and_3_report(compose_cfg, mnist_root, tmp_path):
         np.mean([r["summary"]["min_test_bce"] for r in records]), rel=1e-5)  # the CSV keeps 6 digits
     assert float(gmnm["min_test_bce_mean"]) <= float(gmnm["test_bce_at_best_val_mean"])
     assert (out / "figures" / "classification_smoke.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_channels_last_changes_no_result():
+    torch.manual_seed(0)
+    nhwc = CNN(3, 32, 10, attention=True, channels_last=True).double().eval()
+    nchw = CNN(3, 32, 10, attention=True, channels_last=False).double().eval()
+    nchw.load_state_dict(nhwc.state_dict())
+    x = torch.randn(4, 3, 32, 32, dtype=torch.float64)
+    assert torch.allclose(nhwc(x), nchw(x), rtol=1e-10, atol=1e-12)
+
+
+def test_fetch_exit_codes(tmp_path, mnist_root):
+    from experiments.fetch import MISSING, main
+    assert main(["fit2d"]) == 0  # generated data: nothing to fetch
+    assert main(["mnist", f"paths.data_dir={mnist_root}"]) == 0
+    assert main(["cifar10", f"paths.data_dir={tmp_path}", "task.download=false"]) == MISSING
+    assert main(["cifar9"]) == 2 and main([]) == 2

@@ -14,17 +14,13 @@ Needs the data set (see README: GMNM_DATA).
 from __future__ import annotations
 
 import argparse
-import statistics
 
 import torch
 
-from benchmarks.steps import build, time_parts, timer
+from benchmarks.steps import PARTS, build_all, median_parts, timer
 from experiments.env import pick_device
 from experiments.train import train
 from gmnm import count_parameters
-
-PARTS = ("batch", "forward", "backward", "optimizer")
-
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -38,19 +34,8 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     device, names = pick_device(args.device), args.models.split(",")
     now = timer(device)
-    nets = {}
-    for name in names:
-        model, task = build(args.experiment, name)
-        nets[name] = model.to(device)
-    task.setup(device, torch.float32)
-    times = {n: {p: [] for p in PARTS} for n in names}
-    for n, m in nets.items():  # warm-up
-        time_parts(m, task, 3, args.batch_size, now)
-    for _ in range(args.rounds):
-        for n, m in nets.items():
-            for part, ms in time_parts(m, task, args.steps, args.batch_size, now).items():
-                times[n][part].append(ms)
-    med = {n: {p: statistics.median(v) for p, v in t.items()} for n, t in times.items()}
+    nets, task = build_all(args.experiment, names, device)
+    med = median_parts(nets, task, args.rounds, args.steps, args.batch_size, now)
     total = {n: sum(m.values()) for n, m in med.items()}
     base = total.get("cnn", next(iter(total.values())))
     print(f"{args.experiment}: device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 import time
 
 import torch
@@ -47,6 +48,32 @@ def time_parts(model, task, steps: int, batch_size: int, now) -> dict[str, float
         opt.step()
     out["optimizer"] = now() - t0
     return {k: 1000 * v / steps for k, v in out.items()}
+
+
+PARTS = ("batch", "forward", "backward", "optimizer")
+
+
+def median_parts(nets: dict, task, rounds: int, steps: int, batch_size: int, now) -> dict[str, dict[str, float]]:
+    """{model: {part: median ms}} over `rounds` interleaved rounds (a burst of load on a shared
+    machine hits every model alike), after a short warm-up of each."""
+    for m in nets.values():
+        time_parts(m, task, 3, batch_size, now)
+    times = {n: {p: [] for p in PARTS} for n in nets}
+    for _ in range(rounds):
+        for n, m in nets.items():
+            for part, ms in time_parts(m, task, steps, batch_size, now).items():
+                times[n][part].append(ms)
+    return {n: {p: statistics.median(v) for p, v in t.items()} for n, t in times.items()}
+
+
+def build_all(experiment: str, models: list[str], device: torch.device, *overrides: str):
+    """({model: module on device}, the task set up on device) as the runner builds them."""
+    nets = {}
+    for name in models:
+        model, task = build(experiment, name, *overrides)
+        nets[name] = model.to(device)
+    task.setup(device, torch.float32)
+    return nets, task
 
 
 def build(experiment: str, model: str, *overrides: str):

@@ -18,12 +18,11 @@ import statistics
 
 import torch
 
-from benchmarks.steps import build, time_parts, timer
+from benchmarks.steps import PARTS, build_all, median_parts, timer
 from experiments.env import cpu_cores, default_jobs, pick_device
 from experiments.train import train
 from gmnm import count_parameters
 
-PARTS = ("batch", "forward", "backward", "optimizer")
 
 
 MODELS = ("lstm3", "lstm3_gmnm", "lstm32")
@@ -56,20 +55,12 @@ def main(argv=None) -> None:
     torch.set_num_threads(args.threads or max(1, cpu_cores() // args.jobs))
     device = pick_device(args.device)
     now = timer(device)
-    nets = {}
-    for name in MODELS:  # as configured in conf/ (paper profile's data size is the default)
-        model, task = build("timeseries", name)
-        nets[name] = model.to(device)
-    task.setup(device, torch.float32)
-    parts = {name: {p: [] for p in PARTS} for name in nets}
+    nets, task = build_all("timeseries", list(MODELS), device)  # conf/'s data size: the paper's
+    med = median_parts(nets, task, args.rounds, args.steps, args.batch_size, now)
     trainer = {name: [] for name in nets}
     evals = {name: [] for name in nets}
-    for name, m in nets.items():  # warm-up
-        time_parts(m, task, 5, args.batch_size, now)
     for _ in range(args.rounds):
         for name, m in nets.items():
-            for part, ms in time_parts(m, task, args.steps, args.batch_size, now).items():
-                parts[name][part].append(ms)
             ms_step, ms_eval = time_trainer(m, task, args.steps, args.batch_size, device)
             trainer[name].append(ms_step)
             evals[name].append(ms_eval)
@@ -81,17 +72,15 @@ def main(argv=None) -> None:
     print(f"{'model':11s} {'params':>6s} {head} {'sum':>7s} {'trainer':>8s} {'/ sum':>6s} {'eval ms':>8s}")
     trial_s = {}
     for name, m in nets.items():
-        med = {p: statistics.median(v) for p, v in parts[name].items()}
-        total = sum(med.values())
+        total = sum(med[name].values())
         ms_step, ms_eval = statistics.median(trainer[name]), statistics.median(evals[name])
-        cells = " ".join(f"{med[p]:9.3f}" for p in PARTS)
+        cells = " ".join(f"{med[name][p]:9.3f}" for p in PARTS)
         print(f"{name:11s} {count_parameters(m):6d} {cells} {total:7.3f} {ms_step:8.3f} "
               f"{ms_step / total:6.2f} {ms_eval:8.2f}")
         trial_s[name] = args.epochs * (steps_per_epoch * ms_step + ms_eval) / 1000
     one = args.seeds * sum(trial_s.values())
-    print(f"share of the step: " + ", ".join(
-        f"{p} {sum(statistics.median(parts[n][p]) for n in nets) / sum(statistics.median(parts[n][q]) for n in nets for q in PARTS):.0%}"
-        for p in PARTS))
+    all_parts = sum(sum(m.values()) for m in med.values())
+    print("share of the step: " + ", ".join(f"{p} {sum(med[n][p] for n in nets) / all_parts:.0%}" for p in PARTS))
     print(f"projected paper protocol ({len(nets)} models x {args.seeds} seeds x {args.epochs} epochs x "
           f"{steps_per_epoch} steps): {one / 60:.1f} min in one process, {one / 60 / args.jobs:.1f} min "
           f"in {args.jobs} (if they scale), trial start-up excluded")

@@ -66,13 +66,15 @@ def median_parts(nets: dict, task, rounds: int, steps: int, batch_size: int, now
     return {n: {p: statistics.median(v) for p, v in t.items()} for n, t in times.items()}
 
 
-def build_all(experiment: str, models: list[str], device: torch.device, *overrides: str):
-    """({model: module on device}, the task set up on device) as the runner builds them."""
+def build_all(experiment: str, models: list[str], device: torch.device, *overrides: str, setup: bool = True):
+    """({model: module on device}, the task, set up on device unless setup=False) as the runner
+    builds them."""
     nets = {}
     for name in models:
         model, task = build(experiment, name, *overrides)
-        nets[name] = model.to(device)
-    task.setup(device, torch.float32)
+        nets[name] = model.to(device=device, dtype=torch.float32)  # as the runner does (trainer.dtype)
+    if setup:
+        task.setup(device, torch.float32)
     return nets, task
 
 

@@ -64,6 +64,9 @@ def run_trial(cfg: DictConfig, overrides: list[str] | None = None) -> dict:
     record = {"key": key, "status": result.status, "experiment": experiment, "overrides": overrides,
               "model": cfg.model_name, "profile": cfg.profile_name, "seed": cfg.seed,
               "config": config, "summary": summary, "history": result.history}
+    if hasattr(task, "artifacts"):  # small outputs a report shows, e.g. reconstructed images
+        model.eval()
+        record["artifacts"] = task.artifacts(model)
     path = store.put(record)
     log.info("%s %s/%s model=%s seed=%d: %s -> %s", result.status, experiment, key, cfg.model_name,
              cfg.seed, ", ".join(f"{m}={summary['final_' + m]:.3e}" for m in metrics), path)

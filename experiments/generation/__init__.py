@@ -1,0 +1,1 @@
+"""Image generation by reconstruction (§5.2, Tables 4-5, Fig. 5)."""

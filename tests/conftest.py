@@ -25,13 +25,17 @@ SHARED_MNIST = ROOT.parent / "shared" / "data" / "MNIST" / "raw"
 
 @pytest.fixture(scope="session")
 def mnist_root(tmp_path_factory):
-    """A data root holding the real MNIST (../shared/data, uncompressed as torchvision reads it)."""
+    """A data root holding the real MNIST: ../shared/data's .gz files uncompressed as torchvision
+    reads them, else $GMNM_DATA if it already holds MNIST."""
     import gzip
     import shutil
 
     files = sorted(SHARED_MNIST.glob("*-ubyte.gz"))
     if len(files) != 4:
-        pytest.skip(f"real MNIST not found in {SHARED_MNIST}")
+        own = Path(os.environ.get("GMNM_DATA", "/nonexistent")).expanduser()
+        if len(list((own / "MNIST" / "raw").glob("*-ubyte"))) == 4:
+            return own
+        pytest.skip(f"real MNIST not found in {SHARED_MNIST} nor in $GMNM_DATA/MNIST/raw")
     root = tmp_path_factory.mktemp("data")
     (root / "MNIST" / "raw").mkdir(parents=True)
     for f in files:

@@ -81,6 +81,24 @@ def plot_band(ax, x, band: dict[str, np.ndarray], color, label: str) -> None:
     ax.fill_between(x, band["low"], band["high"], color=color, alpha=0.2, lw=0)
 
 
+def plot_epoch_curves(ax, groups: Iterable[tuple[str, list[dict]]], metric: str, colors: dict, title: str,
+                      label: Callable[[str, list[dict]], str] = lambda model, recs: f"{model} ({len(recs)} runs)"
+                      ) -> None:
+    """One mean line and min-max band per (model, records) group, over epochs (the epoch
+    protocols evaluate once per epoch), on a log scale. Diverged runs are left out while any
+    run of the group completed."""
+    for model, recs in groups:
+        done = [r for r in recs if r["status"] == "complete"] or recs
+        band = curve_band(done, metric)
+        epochs = band["step"] / band["step"][1] if len(band["step"]) > 1 else band["step"]
+        plot_band(ax, epochs, band, colors.get(model), label(model, done))
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel("epoch")
+    ax.set_yscale("log")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+
+
 def save_figure(fig, path: Path) -> Path:
     """Write fig as PNG atomically, then close it (reports make many figures in one process)."""
     import matplotlib.pyplot as plt

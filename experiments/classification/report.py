@@ -16,8 +16,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from experiments.reporting import (curve_band, describe, group_by, plot_band, read_csv,  # noqa: E402
-                                   save_figure, write_csv)
+from experiments.reporting import (describe, group_by, plot_epoch_curves, read_csv, save_figure,  # noqa: E402
+                                   write_csv)
 
 ORDER = ("cnn", "cnn_att", "cnn_gmnm", "cnn_gmnm_att")
 COLORS = {"cnn": "tab:blue", "cnn_att": "tab:green", "cnn_gmnm": "tab:red", "cnn_gmnm_att": "tab:purple"}
@@ -84,16 +84,8 @@ def figure(records: list[dict]):
     fig, axes = plt.subplots(1, len(experiments), figsize=(5.5 * len(experiments), 4), squeeze=False)
     for ax, experiment in zip(axes[0], experiments):
         recs = [r for r in records if r["experiment"] == experiment]
-        for (model,), group in _order(group_by(recs, lambda r: (r["model"],))):
-            done = [r for r in group if r["status"] == "complete"] or group
-            band = curve_band(done, "test_bce")
-            epochs = band["step"] / max(band["step"][1], 1) if len(band["step"]) > 1 else band["step"]
-            plot_band(ax, epochs, band, COLORS.get(model), f"{model} ({len(done)} runs)")
-        ax.set_title(f"{experiment}: test one-hot BCE (mean, band: min to max)", fontsize=10)
-        ax.set_xlabel("epoch")
-        ax.set_yscale("log")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        groups = [(model, group) for (model,), group in _order(group_by(recs, lambda r: (r["model"],)))]
+        plot_epoch_curves(ax, groups, "test_bce", COLORS, f"{experiment}: test one-hot BCE (mean, band: min to max)")
     fig.tight_layout()
     return fig, axes
 

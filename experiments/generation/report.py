@@ -16,8 +16,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from experiments.generation.task import decode_images  # noqa: E402
-from experiments.reporting import (curve_band, describe, group_by, plot_band, read_csv,  # noqa: E402
-                                   save_figure, write_csv)
+from experiments.reporting import (describe, group_by, plot_epoch_curves, read_csv, save_figure,  # noqa: E402
+                                   write_csv)
 
 ORDER = ("ae", "ae_att", "ae_gmnm", "ae_att_gmnm")
 COLORS = {"ae": "tab:blue", "ae_att": "tab:green", "ae_gmnm": "tab:red", "ae_att_gmnm": "tab:purple"}
@@ -64,18 +64,10 @@ def curves(records: list[dict]):
     datasets = sorted({_dataset(r) for r in records})
     fig, axes = plt.subplots(len(datasets), 2, figsize=(11, 4 * len(datasets)), squeeze=False)
     for row, dataset in zip(axes, datasets):
-        recs = [r for r in records if _dataset(r) == dataset]
+        groups = [(model, group) for (_, model), group in
+                  _by_dataset_model([r for r in records if _dataset(r) == dataset])]
         for ax, split in zip(row, ("train", "test")):
-            for (_, model), group in _by_dataset_model(recs):
-                done = [r for r in group if r["status"] == "complete"] or group
-                band = curve_band(done, f"{split}_mse")
-                epochs = band["step"] / max(band["step"][1], 1) if len(band["step"]) > 1 else band["step"]
-                plot_band(ax, epochs, band, COLORS.get(model), f"{model} ({len(done)} runs)")
-            ax.set_title(f"{dataset}: {split} MSE (mean, band: min to max)", fontsize=10)
-            ax.set_xlabel("epoch")
-            ax.set_yscale("log")
-            ax.grid(alpha=0.3)
-            ax.legend(fontsize=8)
+            plot_epoch_curves(ax, groups, f"{split}_mse", COLORS, f"{dataset}: {split} MSE (mean, band: min to max)")
     fig.tight_layout()
     return fig
 

@@ -14,8 +14,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from experiments.reporting import (curve_band, describe, group_by, plot_band, read_csv,  # noqa: E402
-                                   save_figure, write_csv)
+from experiments.reporting import (describe, group_by, plot_epoch_curves, read_csv, save_figure,  # noqa: E402
+                                   write_csv)
 
 COLORS = {"lstm3": "tab:blue", "lstm3_gmnm": "tab:red", "lstm32": "tab:green"}
 ORDER = ("lstm3", "lstm3_gmnm", "lstm32")
@@ -43,17 +43,12 @@ def table6_rows(records: list[dict], paper: list[dict]) -> list[dict]:
 
 def figure(records: list[dict]):
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
-    for (model,), recs in group_by(records, lambda r: (r["model"],)).items():
-        done = [r for r in recs if r["status"] == "complete"] or recs
-        for ax, split in zip(axes, ("train", "test")):
-            band = curve_band(done, f"{split}_mse")
-            epochs = band["step"] / max(band["step"][1], 1)  # one evaluation per epoch
-            plot_band(ax, epochs, band, COLORS.get(model), f"{model} ({recs[0]['summary']['n_params']:,} params)")
-            ax.set_title(f"{split} MSE (mean over {len(done)} seeds, band: min to max)", fontsize=10)
-            ax.set_xlabel("epoch")
-            ax.set_yscale("log")
-            ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8)
+    groups = [(model, recs) for (model,), recs in group_by(records, lambda r: (r["model"],)).items()]
+    n_seeds = max(len(recs) for _, recs in groups)
+    for ax, split in zip(axes, ("train", "test")):
+        plot_epoch_curves(ax, groups, f"{split}_mse", COLORS,
+                          f"{split} MSE (mean over up to {n_seeds} seeds, band: min to max)",
+                          label=lambda model, recs: f"{model} ({recs[0]['summary']['n_params']:,} params)")
     fig.tight_layout()
     return fig, axes
 

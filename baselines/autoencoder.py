@@ -68,6 +68,12 @@ class AutoEncoder(nn.Module):
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
         for convs in (self.encode, self.decode, self.out):
             convs.to(memory_format=self.memory_format)
+        self.layout = {"latent": latent, "encoder": encoder, "decoder": decoder}
+
+    def extra_repr(self) -> str:
+        gate = "None" if self.gate is None else repr(self.gate).replace("\n", "")
+        return (f"latent={self.layout['latent']}, encoder={self.layout['encoder']}, decoder={self.layout['decoder']}, "
+                f"attention={self.attention is not None}, gate={gate}")
 
     def forward(self, x: Tensor) -> Tensor:
         z = self.encode(x.contiguous(memory_format=self.memory_format))  # (B, latent)

@@ -10,16 +10,23 @@ per edge, the G + k spline coefficients plus scale_base and scale_sp.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor, nn
 
 
 class KAN(nn.Module):
-    def __init__(self, width: list[int], grid: int = 5, k: int = 3,
-                 grid_range: tuple[float, float] = (-1.0, 1.0), seed: int = 0,
+    """(..., in_features) -> (..., out_features) through KAN layers of widths `hidden`."""
+
+    def __init__(self, in_features: int, out_features: int, hidden: Sequence[int] = (5,), grid: int = 5,
+                 k: int = 3, grid_range: tuple[float, float] = (-1.0, 1.0), seed: int = 0,
                  device=None, dtype=None):
         super().__init__()
+        width = [in_features, *hidden, out_features]
+        if any(not isinstance(w, int) or w < 1 for w in width):
+            raise ValueError(f"KAN: in_features, out_features and hidden widths must be positive integers, "
+                             f"got {in_features!r}, {out_features!r}, hidden={list(hidden)!r}")
         from kan import MultKAN  # imported lazily: pykan pulls in sympy, sklearn, pandas
 
         # pykan sets torch's global seed in its constructor; restore the caller's RNG state so
@@ -33,7 +40,7 @@ class KAN(nn.Module):
         for layer in self.kan.symbolic_fun:
             layer.affine.requires_grad_(False)
         self.to(device=device, dtype=dtype)
-        self.width, self.grid, self.k = list(width), grid, k
+        self.width, self.grid, self.k = width, grid, k
 
     def forward(self, x: Tensor) -> Tensor:
         lead = x.shape[:-1]

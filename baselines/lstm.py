@@ -21,6 +21,10 @@ class LSTMRegressor(nn.Module):
         self.lstm = nn.LSTM(in_features, hidden, batch_first=True, device=device, dtype=dtype)
         self.head = head if head is not None else nn.Linear(hidden, out_features, device=device, dtype=dtype)
 
+    def extra_repr(self) -> str:
+        head = type(self.head).__name__ if isinstance(self.head, nn.Linear) else repr(self.head).replace("\n", "")
+        return f"in_features={self.lstm.input_size}, hidden={self.lstm.hidden_size}, head={head}"
+
     def forward(self, x: Tensor) -> Tensor:
         out, _ = self.lstm(x)  # (B, T, hidden)
         return self.head(out[:, -1])  # (B, out): the state after the last step

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from torch import Tensor, nn
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "silu": nn.SiLU, "gelu": nn.GELU}
 
 
 class MLP(nn.Module):
-    """widths = [in, hidden..., out]; the activation follows every hidden Linear, not the last."""
+    """(..., in_features) -> (..., out_features) through Linear layers of widths `hidden`; the
+    activation follows every hidden Linear, not the last."""
 
-    def __init__(self, widths: list[int], activation: str = "relu", device=None, dtype=None):
+    def __init__(self, in_features: int, out_features: int, hidden: Sequence[int] = (32, 32),
+                 activation: str = "relu", device=None, dtype=None):
         super().__init__()
-        widths = list(widths)
-        if len(widths) < 2 or any(not isinstance(w, int) or w < 1 for w in widths):
-            raise ValueError(f"MLP: widths must list at least two positive integers, got {widths!r}")
+        widths = [in_features, *hidden, out_features]
+        if any(not isinstance(w, int) or w < 1 for w in widths):
+            raise ValueError(f"MLP: in_features, out_features and hidden widths must be positive integers, "
+                             f"got {in_features!r}, {out_features!r}, hidden={list(hidden)!r}")
         if activation not in ACTIVATIONS:
             raise ValueError(f"MLP: activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
         layers: list[nn.Module] = []

@@ -19,22 +19,23 @@ import torch
 
 from benchmarks.steps import PARTS, build_all, median_parts, timer
 from experiments.env import pick_device
-from experiments.train import train
+from experiments.train import Phase, train
 from gmnm import count_parameters
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--experiment", default="mnist", choices=["mnist", "cifar10", "cifar100"])
-    ap.add_argument("--models", default="cnn,cnn_gmnm,cnn_att,cnn_gmnm_att")
+    ap.add_argument("--models", default=None, help="comma-separated; default: the experiment's lineup")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--steps", type=int, default=20, help="repetitions per part per round")
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--no-epoch", action="store_true", help="skip timing one full epoch of the CNN")
     args = ap.parse_args(argv)
-    device, names = pick_device(args.device), args.models.split(",")
+    device = pick_device(args.device)
     now = timer(device)
-    nets, task = build_all(args.experiment, names, device)
+    nets, task = build_all(args.experiment, args.models.split(",") if args.models else None, device)
+    names = list(nets)
     med = median_parts(nets, task, args.rounds, args.steps, args.batch_size, now)
     total = {n: sum(m.values()) for n, m in med.items()}
     base = total.get("cnn", next(iter(total.values())))
@@ -52,7 +53,7 @@ def main(argv=None) -> None:
     steps = task.steps_per_epoch(args.batch_size)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     t0 = now()
-    result = train(model, task, [(opt, steps, steps)], batch_size=args.batch_size,
+    result = train(model, task, [Phase(opt, steps=steps, eval_every=steps)], batch_size=args.batch_size,
                    generator=torch.Generator().manual_seed(0), device=device, progress=False)
     wall = now() - t0
     data_s = med["cnn"]["batch"] * steps / 1000

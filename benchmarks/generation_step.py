@@ -22,8 +22,6 @@ from experiments.env import pick_device
 from experiments.images.data import DatasetUnavailable
 from gmnm import count_parameters
 
-MODELS = ("ae", "ae_att", "ae_gmnm", "ae_att_gmnm")
-
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -38,7 +36,7 @@ def main(argv=None) -> None:
     device = pick_device(args.device)
     now = timer(device)
     overrides = ["task.download=false"] if args.no_download else []
-    nets, task = build_all(args.experiment, list(MODELS), device, *overrides, setup=False)
+    nets, task = build_all(args.experiment, None, device, *overrides, setup=False)
     source = "random uint8 images of CIFAR's shape"
     if not args.synthetic:
         try:
@@ -58,7 +56,7 @@ def main(argv=None) -> None:
         total = {n: sum(m.values()) for n, m in med.items()}
         print(f"batch {batch_size}:")
         print(f"  {'model':12s} {'params':>8s} " + " ".join(f"{p:>9s}" for p in PARTS) + f" {'step':>8s} {'/ ae':>6s}")
-        for n in MODELS:
+        for n in nets:
             print(f"  {n:12s} {count_parameters(nets[n]):8d} " + " ".join(f"{med[n][p]:9.2f}" for p in PARTS)
                   + f" {total[n]:8.2f} {total[n] / total['ae']:6.3f}")
         print(f"  AE+GMNM / AE step time at batch {batch_size}: {total['ae_gmnm'] / total['ae']:.3f} "

@@ -3,9 +3,10 @@
     .venv/bin/python -m benchmarks.poisson_step [--device cpu] [--rounds 5] [--steps 10]
 
 A step is what the trainer does: zero grads, the PDE + boundary loss on 51^2 interior and
-4 x 51 boundary points, backward, Adam update, in float64. Models are timed in interleaved
-rounds and the median round is reported, so a burst of load on a shared machine hits all
-of them alike. GMNM is timed twice: with its closed-form Laplacian, and through autograd.
+4 x 51 boundary points, backward, Adam update, in float64. The models are the experiment's
+lineup at its sizes (conf/). Models are timed in interleaved rounds and the median round is
+reported, so a burst of load on a shared machine hits all of them alike. GMNM is timed twice:
+with its closed-form Laplacian, and through autograd.
 """
 
 from __future__ import annotations
@@ -16,20 +17,19 @@ import time
 
 import torch
 
-from baselines import KAN, MLP
+from benchmarks.steps import build, lineup
 from experiments.env import pick_device
-from experiments.poisson.pde import PoissonProblem
-from experiments.poisson.task import PoissonTask
-from gmnm import GMNM, count_parameters
+from gmnm import count_parameters
 
 
-def models(device, dtype):
-    return {
-        "gmnm (closed-form lap)": (GMNM(2, 1, 900, mu_init="grid"), "closed_form"),
-        "gmnm (autograd lap)": (GMNM(2, 1, 900, mu_init="grid"), "autograd"),
-        "pinn [2,50,50,50,1]": (MLP([2, 50, 50, 50, 1], "tanh"), "autograd"),
-        "kan [2,10,10,1] g5": (KAN([2, 10, 10, 1], grid=5), "autograd"),
-    }
+def models() -> dict:
+    """{name: (model, task)} as the runner builds them under the paper profile, GMNM twice."""
+    out = {}
+    for name in lineup("poisson"):
+        out[name] = build("poisson", name, "profile=paper")
+        if hasattr(out[name][0], "laplacian"):
+            out[f"{name} (autograd lap)"] = build("poisson", name, "profile=paper", "task.laplacian=autograd")
+    return out
 
 
 def main(argv=None) -> None:
@@ -39,10 +39,8 @@ def main(argv=None) -> None:
     ap.add_argument("--steps", type=int, default=10, help="steps per model per round")
     args = ap.parse_args(argv)
     device, dtype = pick_device(args.device), torch.float64
-    problem = PoissonProblem("sin(pi*x)*sin(pi*y)")
     runs = {}
-    for name, (model, lap) in models(device, dtype).items():
-        task = PoissonTask(problem, laplacian=lap)
+    for name, (model, task) in models().items():
         task.setup(device, dtype)
         model = model.to(device=device, dtype=dtype)
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -64,7 +62,7 @@ def main(argv=None) -> None:
             if device.type == "cuda":
                 torch.cuda.synchronize()
             times[name].append(1000 * (time.perf_counter() - t0) / args.steps)
-    base = statistics.median(times["pinn [2,50,50,50,1]"])
+    base = statistics.median(times["pinn"])
     print(f"device: {device}, torch {torch.__version__}, {torch.get_num_threads()} threads, "
           f"median of {args.rounds} rounds x {args.steps} steps")
     print(f"{'model':26s} {'params':>7s} {'ms/step':>9s} {'/ pinn':>7s}")

@@ -66,11 +66,12 @@ def median_parts(nets: dict, task, rounds: int, steps: int, batch_size: int, now
     return {n: {p: statistics.median(v) for p, v in t.items()} for n, t in times.items()}
 
 
-def build_all(experiment: str, models: list[str], device: torch.device, *overrides: str, setup: bool = True):
+def build_all(experiment: str, models: list[str] | None, device: torch.device, *overrides: str,
+              setup: bool = True):
     """({model: module on device}, the task, set up on device unless setup=False) as the runner
-    builds them."""
+    builds them; models None: the experiment's lineup (conf/lineup.yaml)."""
     nets = {}
-    for name in models:
+    for name in models or lineup(experiment):
         model, task = build(experiment, name, *overrides)
         nets[name] = model.to(device=device, dtype=torch.float32)  # as the runner does (trainer.dtype)
     if setup:
@@ -78,13 +79,23 @@ def build_all(experiment: str, models: list[str], device: torch.device, *overrid
     return nets, task
 
 
-def build(experiment: str, model: str, *overrides: str):
-    """(model, task) exactly as `python -m experiments.run experiment=... model=...` builds them."""
-    from hydra import compose, initialize_config_dir
-    from hydra.utils import instantiate
+def compose(*overrides: str):
+    """The runner's config for these overrides."""
+    from hydra import compose as hydra_compose, initialize_config_dir
 
     from experiments.env import ROOT
 
     with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
-        cfg = compose(config_name="config", overrides=[f"experiment={experiment}", f"model={model}", *overrides])
+        return hydra_compose(config_name="config", overrides=list(overrides))
+
+
+def lineup(experiment: str) -> list[str]:
+    return list(compose(f"experiment={experiment}").models)
+
+
+def build(experiment: str, model: str, *overrides: str):
+    """(model, task) exactly as `python -m experiments.run experiment=... model=...` builds them."""
+    from hydra.utils import instantiate
+
+    cfg = compose(f"experiment={experiment}", f"model={model}", *overrides)
     return instantiate(cfg.model), instantiate(cfg.task)

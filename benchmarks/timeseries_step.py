@@ -20,18 +20,15 @@ import torch
 
 from benchmarks.steps import PARTS, build_all, median_parts, timer
 from experiments.env import cpu_cores, default_jobs, pick_device
-from experiments.train import train
+from experiments.train import Phase, train
 from gmnm import count_parameters
 
-
-
-MODELS = ("lstm3", "lstm3_gmnm", "lstm32")
 
 
 def time_trainer(model, task, steps, batch_size, device) -> tuple[float, float]:
     """(ms/step of the trainer, ms per evaluation of train + test sets)."""
     opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-3)
-    result = train(model, task, [(opt, steps, steps)], batch_size=batch_size,
+    result = train(model, task, [Phase(opt, steps=steps, eval_every=steps)], batch_size=batch_size,
                    generator=torch.Generator().manual_seed(0), device=device, progress=False)
     now = timer(device)
     t0 = now()
@@ -55,7 +52,7 @@ def main(argv=None) -> None:
     torch.set_num_threads(args.threads or max(1, cpu_cores() // args.jobs))
     device = pick_device(args.device)
     now = timer(device)
-    nets, task = build_all("timeseries", list(MODELS), device)  # conf/'s data size: the paper's
+    nets, task = build_all("timeseries", None, device, "profile=paper")  # the paper's data size
     med = median_parts(nets, task, args.rounds, args.steps, args.batch_size, now)
     trainer = {name: [] for name in nets}
     evals = {name: [] for name in nets}

@@ -4,9 +4,11 @@
 
 Each experiment family reports itself: records are dispatched to the `report` module beside
 the module of their task (experiments/<family>/report.py), so a new experiment plugs in
-without touching this file. Provenance (profile, commits, devices, wall time) of what was
-reported is written to results/PROVENANCE_<profile>.md. Outputs carry the profile in their
-name, so the quick and the paper profile's results sit side by side.
+without touching this file. The report reads the store only: every record carries what its
+tables need (model, display name and colour, the experiment's lineup, the architecture, the
+problem solved, a hash of its configuration). It also writes results/PROVENANCE_<profile>.md,
+a results-at-a-glance table per profile, and regenerates docs/results.md and the README's
+summary from every profile's tables (experiments/summary.py).
 """
 
 from __future__ import annotations
@@ -14,34 +16,58 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from collections import defaultdict
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from experiments.config import NOT_IDENTIFYING, PROTOCOL_KEYS, SCHEMA
 from experiments.env import ROOT
 from experiments.reporting import group_by
-from experiments.store import ResultStore, trial_key
+from experiments.store import ResultStore
 
 
-def current_records(records: list[dict], conf_dir: Path = ROOT / "conf") -> tuple[list[dict], list[dict]]:
-    """Split records into those the current conf/ would produce and stale ones.
+def _launch_point(record: dict) -> tuple:
+    """What a record's launch chose beside its seed: records of equal points are one trial
+    configuration run at different times (and, if their hashes differ, under different conf/)."""
+    keep = []
+    for override in record.get("overrides") or []:
+        key = override.split("=", 1)[0].lstrip("+~")
+        if key in PROTOCOL_KEYS or key.startswith(("hydra", "paths.")) or key in NOT_IDENTIFYING:
+            continue
+        keep.append(override)
+    return record["experiment"], record["profile"], record["model"], tuple(sorted(keep))
 
-    A record keeps the overrides it was launched with; re-composing them with today's configs
-    must give back its key. When a config changed since (a budget, a default), the old records
-    stay in the store but no longer describe what `make reproduce` runs, so they are left out
-    instead of being averaged with new ones. Records without overrides are kept.
+
+def select(records: list[dict]) -> tuple[list[dict], list[str]]:
+    """The records that belong in the paper tables, and one line per group left out and why.
+
+    Left out: records of an older store layout; records launched with settings of the user's own
+    (an own sweep, a tuning trial: not the experiment's protocol); and stale records, whose
+    launch point was run again after conf/ changed (the newest configuration of a point is kept).
     """
-    from hydra import compose, initialize_config_dir
-    from omegaconf import OmegaConf
-
-    kept, stale = [], []
-    with initialize_config_dir(config_dir=str(conf_dir), version_base="1.3"):
-        for r in records:
-            if r.get("overrides") is None:
-                kept.append(r)
-                continue
-            cfg = compose(config_name="config", overrides=r["overrides"])
-            (kept if trial_key(OmegaConf.to_container(cfg, resolve=True)) == r["key"] else stale).append(r)
-    return kept, stale
+    notes, kept = [], []
+    old = [r for r in records if r.get("schema") != SCHEMA]
+    if old:
+        notes.append(f"{len(old)} record(s) from an older store layout (before schema {SCHEMA}), e.g. "
+                     f"{old[0]['experiment']}/{old[0]['key']}.json: re-run their sweeps to regenerate them")
+    current = [r for r in records if r.get("schema") == SCHEMA]
+    own = [r for r in current if not r.get("protocol", True)]
+    if own:
+        notes.append(f"{len(own)} record(s) run with settings other than the experiment's protocol (e.g. "
+                     f"{' '.join(own[0]['overrides'])}); they are not averaged into its tables")
+    by_point = defaultdict(list)
+    for r in current:
+        if r.get("protocol", True):
+            by_point[_launch_point(r) if r.get("overrides") is not None else (r["config_hash"],)].append(r)
+    stale = []
+    for recs in by_point.values():
+        newest = max(recs, key=lambda r: r["summary"]["started_at"])["config_hash"]
+        kept += [r for r in recs if r["config_hash"] == newest]
+        stale += [r for r in recs if r["config_hash"] != newest]
+    if stale:
+        notes.append(f"{len(stale)} stale record(s), run before conf/ last changed what their sweep runs "
+                     f"(e.g. {stale[0]['experiment']}/{stale[0]['key']}.json): re-run the sweep to replace them")
+    return kept, notes
 
 
 def family_of(record: dict) -> str:
@@ -55,7 +81,7 @@ def missing_experiments(records: list[dict], conf_dir: Path = ROOT / "conf") -> 
 
 
 def provenance(records: list[dict], profile: str) -> str:
-    lines = [f"# Provenance of results/tables and results/figures", "",
+    lines = ["# Provenance of results/tables and results/figures", "",
              f"Regenerated by `python -m experiments.report --profile {profile}` from the result "
              f"store; every number comes from these trials.", "",
              "| experiment | profile | trials | diverged | devices | commits | torch | sum of trial wall times | first start to last end |",
@@ -78,33 +104,43 @@ def provenance(records: list[dict], profile: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from experiments import summary
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--profile", default="quick", help="report the trials of this profile")
     parser.add_argument("--store", type=Path, default=ROOT / "results" / "runs")
     parser.add_argument("--out", type=Path, default=ROOT / "results")
     parser.add_argument("--paper", type=Path, default=ROOT / "results" / "paper")
+    parser.add_argument("--docs", type=Path, default=None,
+                        help="also regenerate <docs>/results.md and the README summary next to it "
+                             "(default: the checkout's docs/ when --out is the checkout's results/)")
     args = parser.parse_args(argv)
 
-    records = [r for r in ResultStore(args.store).records() if r["profile"] == args.profile]
-    records, stale = current_records(records)
-    if stale:
-        print(f"report: left out {len(stale)} stale record(s) of profile {args.profile!r} whose config "
-              f"differs from the current conf/ (re-run the sweep to replace them)", file=sys.stderr)
+    records, notes = select([r for r in ResultStore(args.store).records() if r["profile"] == args.profile])
+    for note in notes:
+        print(f"report: left out {note}", file=sys.stderr)
     if not records:
         print(f"report: no trials of profile {args.profile!r} in {args.store}; run the sweeps "
               f"first (make quick, or make reproduce PROFILE={args.profile})", file=sys.stderr)
         return 1
+    glance = []
     for (family,), recs in group_by(records, lambda r: (family_of(r),)).items():
         module = importlib.import_module(f"{family}.report")
         for path in module.report(recs, args.out, args.paper, args.profile):
             print(f"wrote {path}")
+        glance += module.glance(recs, args.paper, args.profile)
     missing = missing_experiments(records)
     if missing:
         print(f"report: no results for {', '.join(missing)} under profile {args.profile!r} (not run, or the "
               f"data set was missing); their tables and figures were not produced")
+    print(f"wrote {summary.write_glance(glance, args.out, args.profile)}")
     prov = args.out / f"PROVENANCE_{args.profile}.md"
     prov.write_text(provenance(records, args.profile))
     print(f"wrote {prov}")
+    docs = args.docs or (ROOT / "docs" if args.out.resolve() == (ROOT / "results").resolve() else None)
+    if docs is not None:
+        for path in summary.write_docs(args.out, docs):
+            print(f"wrote {path}")
     return 0
 
 

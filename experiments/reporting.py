@@ -34,6 +34,25 @@ def group_by(records: Iterable[dict], key: Callable[[dict], tuple]) -> dict[tupl
     return dict(sorted(groups.items(), key=lambda kv: tuple(map(str, kv[0]))))
 
 
+def models_in_order(records: list[dict]) -> list[str]:
+    """The records' models in their experiment's lineup order (conf/lineup.yaml, kept in each
+    record); models outside the lineup go last, by name."""
+    lineup = max((r.get("lineup", []) for r in records), key=len, default=[])
+    present = {r["model"] for r in records}
+    return [m for m in lineup if m in present] + sorted(present - set(lineup))
+
+
+def by_model(records: list[dict]) -> list[tuple[str, list[dict]]]:
+    """(model, its records) in lineup order."""
+    groups = group_by(records, lambda r: (r["model"],))
+    return [(m, groups[(m,)]) for m in models_in_order(records)]
+
+
+def style(records: list[dict]) -> tuple[dict[str, str], dict[str, str]]:
+    """{model: colour} and {model: display name}, as the records carry them."""
+    return ({r["model"]: r.get("color") for r in records}, {r["model"]: r.get("label", r["model"]) for r in records})
+
+
 def describe(values: list[float]) -> dict[str, float]:
     """mean, std (sample; 0 for one value), median, min, max, n over the finite values."""
     v = [x for x in values if x is not None and math.isfinite(x)]
@@ -42,6 +61,28 @@ def describe(values: list[float]) -> dict[str, float]:
                 "max": math.nan, "n": 0}
     return {"mean": statistics.fmean(v), "std": statistics.stdev(v) if len(v) > 1 else 0.0,
             "median": statistics.median(v), "min": min(v), "max": max(v), "n": len(v)}
+
+
+def glance_row(experiment: str, profile: str, case: str, metric: str, rows: list[dict], *,
+               paper_best: str = "", value: str = "mean", n: str = "n_seeds") -> dict:
+    """One results-at-a-glance row: each model's value (lower is better) in lineup order, ours
+    best, and the paper's best model (a model name) beside it. rows: one per model, holding
+    `model`, `label`, `value` and `n` keys."""
+    finite = [r for r in rows if isinstance(r[value], (int, float)) and math.isfinite(r[value])]
+    best = min(finite, key=lambda r: r[value]) if finite else None
+    labels = {r["model"]: r["label"] for r in rows}
+    return {"experiment": experiment, "profile": profile, "case": case, "metric": metric,
+            "n_seeds": min(int(r[n]) for r in rows),
+            "ours": "; ".join(f"{r['label']} {r[value]:.2g}" for r in rows),
+            "ours_best": best["label"] if best else "",
+            "paper_best": labels.get(paper_best, paper_best),
+            "agrees": "" if not (paper_best and best) else ("yes" if best["model"] == paper_best else "no")}
+
+
+def paper_best(paper: list[dict], column: str, **match) -> str:
+    """The model of the paper's rows (those matching `match`) with the lowest `column`; '' if none."""
+    rows = [p for p in paper if all(p[k] == v for k, v in match.items())]
+    return min(rows, key=lambda p: float(p[column]))["model"] if rows else ""
 
 
 def curve_band(records: list[dict], metric: str) -> dict[str, np.ndarray]:
@@ -81,17 +122,17 @@ def plot_band(ax, x, band: dict[str, np.ndarray], color, label: str) -> None:
     ax.fill_between(x, band["low"], band["high"], color=color, alpha=0.2, lw=0)
 
 
-def plot_epoch_curves(ax, groups: Iterable[tuple[str, list[dict]]], metric: str, colors: dict, title: str,
-                      label: Callable[[str, list[dict]], str] = lambda model, recs: f"{model} ({len(recs)} runs)"
-                      ) -> None:
+def plot_epoch_curves(ax, groups: Iterable[tuple[str, list[dict]]], metric: str, title: str,
+                      label: Callable[[str, list[dict]], str] | None = None) -> None:
     """One mean line and min-max band per (model, records) group, over epochs (the epoch
-    protocols evaluate once per epoch), on a log scale. Diverged runs are left out while any
-    run of the group completed."""
+    protocols evaluate once per epoch), on a log scale, in each record's colour. Diverged runs
+    are left out while any run of the group completed."""
+    label = label or (lambda model, recs: f"{recs[0].get('label', model)} ({len(recs)} runs)")
     for model, recs in groups:
         done = [r for r in recs if r["status"] == "complete"] or recs
         band = curve_band(done, metric)
         epochs = band["step"] / band["step"][1] if len(band["step"]) > 1 else band["step"]
-        plot_band(ax, epochs, band, colors.get(model), label(model, done))
+        plot_band(ax, epochs, band, recs[0].get("color"), label(model, done))
     ax.set_title(title, fontsize=10)
     ax.set_xlabel("epoch")
     ax.set_yscale("log")

@@ -1,39 +1,20 @@
 """The result store: one JSON record per trial, keyed by a hash of its resolved config.
 
-Layout: <root>/<experiment>/<key>.json. A record is written once, when its trial ends, to a
-temporary file in the same folder and renamed into place, so a killed sweep never leaves a
+Layout: <root>/<experiment>/<key>.json, the key from `experiments.config.trial_key`. A record
+is written once, when its trial ends, to a temporary file in the same folder and renamed into place, so a killed sweep never leaves a
 half-written record: a trial is either complete (or diverged) in the store or absent, and
 re-running the sweep runs exactly the absent ones.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-# Config keys that do not change a trial's result (where it runs, where files are read or go,
-# checksum checks, display):
-# a sweep re-run on another device or with another store path skips completed trials.
-NON_IDENTIFYING = ("paths", "trainer.device", "trainer.progress", "task.root", "task.download", "task.verify")
 FINISHED = ("complete", "diverged")
-
-
-def trial_key(config: dict) -> str:
-    """16 hex digits of the SHA-256 of the identifying part of a resolved config."""
-    ident = json.loads(json.dumps(config))  # deep copy of plain data
-    for dotted in NON_IDENTIFYING:
-        *parents, leaf = dotted.split(".")
-        node = ident
-        for p in parents:
-            node = node.get(p, {}) if isinstance(node, dict) else {}
-        if isinstance(node, dict):
-            node.pop(leaf, None)
-    blob = json.dumps(ident, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 class ResultStore:

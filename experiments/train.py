@@ -1,10 +1,11 @@
 """The one training loop every experiment shares. No Hydra here: it takes built objects.
 
-A task provides `batches(batch_size, generator)`, `loss(model, batch)` and
-`evaluate(model) -> {metric: float}`. Training runs in phases, each an (optimizer, steps)
-pair (e.g. Adam, then L-BFGS); every optimizer is stepped through a closure, so both kinds
-are driven alike. The loop evaluates every `eval_every` steps (counted across phases) and
-stops early, marking the trial diverged, when the loss or a metric stops being finite.
+A task is an `experiments.task.Task`. Training runs in phases (e.g. Adam, then L-BFGS), each
+an optimizer with a length in steps or in epochs (passes over the task's training data, which
+the task converts to steps); every optimizer is stepped through a closure, so both kinds are
+driven alike. The loop evaluates every `eval_every` steps of a phase (by default once per
+epoch) and stops early, marking the trial diverged, when the loss or a metric stops being
+finite.
 """
 
 from __future__ import annotations
@@ -16,6 +17,29 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 from tqdm.auto import tqdm
+
+
+@dataclass
+class Phase:
+    optimizer: torch.optim.Optimizer
+    steps: int | None = None  # exactly one of steps and epochs
+    epochs: int | None = None
+    eval_every: int | None = None  # steps; None with epochs: once per epoch
+
+    def resolve(self, task, batch_size: int | None) -> tuple[int, int]:
+        """(steps, eval_every) of this phase for this task and batch size."""
+        if (self.steps is None) == (self.epochs is None):
+            raise ValueError(f"a training phase needs exactly one of steps and epochs, got steps={self.steps}, "
+                             f"epochs={self.epochs}")
+        if self.epochs is not None:
+            per_epoch = task.steps_per_epoch(batch_size)
+            steps, every = self.epochs * per_epoch, self.eval_every or per_epoch
+            name = f"epochs={self.epochs}"
+        else:
+            steps, every, name = self.steps, self.eval_every, f"steps={self.steps}"
+        if steps < 1 or every is None or every < 1:
+            raise ValueError(f"a training phase needs {name} >= 1 and eval_every >= 1, got eval_every={every}")
+        return steps, every
 
 
 @dataclass
@@ -41,14 +65,13 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def train(model: nn.Module, task, phases: list[tuple[torch.optim.Optimizer, int, int]], *,
-          batch_size: int | None, generator: torch.Generator, device: torch.device,
-          progress: bool = True) -> TrainResult:
-    """phases: (optimizer, steps, eval_every) each; steps are counted across phases."""
-    total = sum(steps for _, steps, _ in phases)
-    if not phases or any(steps < 1 or every < 1 for _, steps, every in phases):
-        raise ValueError(f"every phase needs steps >= 1 and eval_every >= 1, got (steps, eval_every) "
-                         f"{[(steps, every) for _, steps, every in phases]}")
+def train(model: nn.Module, task, phases: list[Phase], *, batch_size: int | None, generator: torch.Generator,
+          device: torch.device, progress: bool = True) -> TrainResult:
+    """Run the phases in order; steps in the history are counted across phases."""
+    if not phases:
+        raise ValueError("train: no training phase given")
+    plan = [(phase.optimizer, *phase.resolve(task, batch_size)) for phase in phases]
+    total = sum(steps for _, steps, _ in plan)
     result = TrainResult(status="complete")
     batches = task.batches(batch_size, generator)
 
@@ -62,7 +85,7 @@ def train(model: nn.Module, task, phases: list[tuple[torch.optim.Optimizer, int,
     evaluate(0, 0, None)  # the untrained model, so curves start at step 0
     bar = tqdm(total=total, disable=None if progress else True, leave=False, dynamic_ncols=True)
     step = 0
-    for phase, (optimizer, steps, eval_every) in enumerate(phases):
+    for phase, (optimizer, steps, eval_every) in enumerate(plan):
         result.phase_steps.append(0)
         result.phase_times_s.append(0.0)
         start = time.perf_counter()

@@ -2,22 +2,38 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
+
+import experiments  # noqa: F401  (registers the resolvers conf/ uses)
 
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("GMNM_ROOT", str(ROOT))
 
 
+def compose(*overrides: str, hydra: bool = False):
+    """The runner's config for these overrides, as `python -m experiments.run` composes it."""
+    from hydra import compose as hydra_compose, initialize_config_dir
+
+    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
+        return hydra_compose(config_name="config", overrides=list(overrides), return_hydra_config=hydra)
+
+
 @pytest.fixture
 def compose_cfg(tmp_path):
     """Compose the runner's config like `python -m experiments.run`, writing into tmp_path."""
-    from hydra import compose, initialize_config_dir
-
     def _compose(*overrides: str):
-        with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
-            return compose(config_name="config", overrides=[
-                f"paths.store_dir={tmp_path / 'store'}", f"paths.log_dir={tmp_path / 'logs'}",
-                "trainer.device=cpu", *overrides])
+        return compose(f"paths.store_dir={tmp_path / 'store'}", f"paths.log_dir={tmp_path / 'logs'}",
+                       "trainer.device=cpu", *overrides)
     return _compose
+
+
+@pytest.fixture
+def float64():
+    """float64 as torch's default dtype for one test (hand-written references are float64)."""
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(old)
 
 
 SHARED_MNIST = ROOT.parent / "shared" / "data" / "MNIST" / "raw"

@@ -8,20 +8,20 @@ from gmnm import count_parameters
 
 
 def test_mlp_shape_and_count():
-    mlp = MLP([2, 30, 30, 1], activation="tanh")
+    mlp = MLP(2, 1, hidden=[30, 30], activation="tanh")
     assert count_parameters(mlp) == 30 * 30 + 5 * 30 + 1  # H^2 + 5H + 1
     assert mlp(torch.randn(4, 3, 2)).shape == (4, 3, 1)
     assert [type(m).__name__ for m in mlp.net] == ["Linear", "Tanh", "Linear", "Tanh", "Linear"]
 
 
-@pytest.mark.parametrize("widths,activation,message", [
-    ([2], "relu", "at least two positive integers"),
-    ([2, 0, 1], "relu", "at least two positive integers"),
-    ([2, 3, 1], "swish", "activation must be one of"),
+@pytest.mark.parametrize("args,activation,message", [
+    ((0, 1, [3]), "relu", "must be positive integers"),
+    ((2, 1, [0]), "relu", "must be positive integers"),
+    ((2, 1, [3]), "swish", "activation must be one of"),
 ])
-def test_mlp_bad_arguments(widths, activation, message):
+def test_mlp_bad_arguments(args, activation, message):
     with pytest.raises(ValueError, match=message):
-        MLP(widths, activation)
+        MLP(*args, activation=activation)
 
 
 def test_kan_writes_nothing_and_keeps_rng(tmp_path, monkeypatch):
@@ -29,7 +29,7 @@ def test_kan_writes_nothing_and_keeps_rng(tmp_path, monkeypatch):
     torch.manual_seed(123)
     expected = torch.rand(3)
     torch.manual_seed(123)
-    kan = KAN([2, 5, 1], grid=5, seed=7)
+    kan = KAN(2, 1, hidden=[5], grid=5, seed=7)
     assert torch.equal(torch.rand(3), expected)  # pykan's internal reseeding is undone
     assert os.listdir(tmp_path) == []  # no ./model checkpoint folder
     y = kan(torch.rand(4, 6, 2) * 2 - 1)
@@ -40,16 +40,16 @@ def test_kan_writes_nothing_and_keeps_rng(tmp_path, monkeypatch):
 
 def test_kan_counts_only_numerical_parameters():
     # per edge: grid + k spline coefficients, scale_base, scale_sp
-    assert count_parameters(KAN([2, 5, 5, 1], grid=20, k=3)) == 40 * (20 + 3 + 2)
-    assert count_parameters(KAN([1, 5, 1], grid=25, k=3)) == 10 * (25 + 3 + 2)
+    assert count_parameters(KAN(2, 1, hidden=[5, 5], grid=20, k=3)) == 40 * (20 + 3 + 2)
+    assert count_parameters(KAN(1, 1, hidden=[5], grid=25, k=3)) == 10 * (25 + 3 + 2)
 
 
 def test_kan_is_seeded():
     x = torch.rand(5, 2)
-    torch.testing.assert_close(KAN([2, 3, 1], seed=1)(x), KAN([2, 3, 1], seed=1)(x))
-    assert not torch.allclose(KAN([2, 3, 1], seed=1)(x), KAN([2, 3, 1], seed=2)(x))
+    torch.testing.assert_close(KAN(2, 1, [3], seed=1)(x), KAN(2, 1, [3], seed=1)(x))
+    assert not torch.allclose(KAN(2, 1, [3], seed=1)(x), KAN(2, 1, [3], seed=2)(x))
 
 
 def test_kan_float64():
-    kan = KAN([2, 3, 1], dtype=torch.float64)
+    kan = KAN(2, 1, [3], dtype=torch.float64)
     assert kan(torch.rand(5, 2, dtype=torch.float64)).dtype == torch.float64

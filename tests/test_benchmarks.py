@@ -1,30 +1,57 @@
-"""The benchmark scripts run and print their ratios (tiny sizes: this checks they work, not speed)."""
+"""The benchmark scripts at tiny sizes: their tables must add up (parts to the step, steps to the
+printed ratios) and their models must be the experiments' own (Tables 2, 4 and 6 sizes)."""
 
 import re
+
+import pytest
 
 from benchmarks import classification_step, timeseries_step
 
 
-def test_timeseries_benchmark_runs(capsys):
+def rows(out: str, first: str) -> dict[str, list[float]]:
+    """{model: the numbers of its row} for table rows whose model name starts with `first`."""
+    found = {}
+    for line in out.splitlines():
+        cells = line.split()
+        if cells and cells[0].startswith(first) and all(re.fullmatch(r"[\d.]+", c) for c in cells[1:]):
+            found[cells[0]] = [float(c) for c in cells[1:]]
+    return found
+
+
+def test_timeseries_benchmark_adds_up(capsys):
     timeseries_step.main(["--device", "cpu", "--rounds", "1", "--steps", "3"])
     out = capsys.readouterr().out
-    assert re.search(r"^lstm3_gmnm\s+509\s", out, re.M)
+    table = rows(out, "lstm")
+    assert {m: int(r[0]) for m, r in table.items()} == {"lstm3": 112, "lstm3_gmnm": 509, "lstm32": 4897}
+    for params, *parts, total, trainer, ratio, _ in table.values():
+        assert sum(parts) == pytest.approx(total, abs=0.003)  # the four parts make the step
+        assert trainer / total == pytest.approx(ratio, abs=0.006)
     assert "projected paper protocol (3 models x 20 seeds x 50 epochs x 250 steps)" in out
 
 
-def test_classification_benchmark_runs(capsys, monkeypatch, mnist_root):
+def test_classification_benchmark_adds_up(capsys, monkeypatch, mnist_root):
     monkeypatch.setenv("GMNM_DATA", str(mnist_root))
-    classification_step.main(["--device", "cpu", "--rounds", "1", "--steps", "2", "--no-epoch",
-                              "--models", "cnn,cnn_gmnm"])
+    classification_step.main(["--device", "cpu", "--rounds", "1", "--steps", "2", "--no-epoch"])
     out = capsys.readouterr().out
-    assert re.search(r"^cnn_gmnm\s+29946\s", out, re.M)
-    assert re.search(r"CNN\+GMNM / CNN step time: \d\.\d{3}", out)
+    table = rows(out, "cnn")
+    assert {m: int(r[0]) for m, r in table.items()} == {"cnn": 28586, "cnn_att": 32874, "cnn_gmnm": 29946,
+                                                       "cnn_gmnm_att": 34234}
+    for params, *parts, step, ratio in table.values():
+        assert sum(parts) == pytest.approx(step, abs=0.03)
+        assert step / table["cnn"][-2] == pytest.approx(ratio, abs=0.002)
+    reported = float(re.search(r"CNN\+GMNM / CNN step time: (\d\.\d{3})", out).group(1))
+    assert reported == pytest.approx(table["cnn_gmnm"][-1], abs=0.001)
 
 
-def test_generation_benchmark_runs_without_the_data(capsys, monkeypatch, tmp_path):
+def test_generation_benchmark_adds_up_without_the_data(capsys, monkeypatch, tmp_path):
     from benchmarks import generation_step
     monkeypatch.setenv("GMNM_DATA", str(tmp_path))  # no CIFAR here: random images stand in
     generation_step.main(["--device", "cpu", "--rounds", "1", "--steps", "1", "--batch-sizes", "4", "--no-download"])
     out = capsys.readouterr().out
-    assert "random uint8 images" in out and re.search(r"^  ae_gmnm\s+2778627\s", out, re.M)
-    assert re.search(r"AE\+GMNM / AE step time at batch 4: \d\.\d{3}", out)
+    assert "random uint8 images" in out
+    table = rows(out, "ae")
+    assert {m: int(r[0]) for m, r in table.items()} == {"ae": 2814019, "ae_att": 3225539, "ae_gmnm": 2778627,
+                                                       "ae_att_gmnm": 3190147}
+    for params, *parts, step, ratio in table.values():
+        assert sum(parts) == pytest.approx(step, abs=0.03)
+        assert step / table["ae"][-2] == pytest.approx(ratio, abs=0.002)

@@ -178,7 +178,8 @@ def test_mnist_smoke_trial(compose_cfg, mnist_root, model):
     first, last = record["history"][0], record["history"][-1]
     assert first["test_ce"] == pytest.approx(math.log(10), abs=0.5)  # untrained: about uniform
     assert last["step"] == 8  # 256 images, batch 32, one epoch
-    assert 0 <= last["test_acc"] <= 1 and last["train_ce"] < first["train_ce"]
+    assert (last["test_acc"] * 256) == pytest.approx(round(last["test_acc"] * 256))  # a count of right answers
+    assert last["train_ce"] < first["train_ce"]
 
 
 @pytest.mark.parametrize("experiment", ["cifar10", "cifar100"])
@@ -187,10 +188,8 @@ def test_cifar_smoke_trial_on_generated_data(compose_cfg, cifar_root, experiment
     root, _ = cifar_root
     record = run_trial(compose_cfg(f"experiment={experiment}", f"model={model}", "profile=smoke",
                                    f"paths.data_dir={root}", "task.verify=false"))
-    assert record["status"] == "complete"
-    assert record["summary"]["n_params"] == count_parameters(
-        instantiate(compose_cfg(f"experiment={experiment}", f"model={model}").model))
-    assert math.isfinite(record["history"][-1]["test_bce"])
+    assert record["status"] == "complete" and record["history"][-1]["step"] == 2  # 60 images, batch 32
+    assert record["history"][0]["test_ce"] == pytest.approx(math.log(10 if experiment == "cifar10" else 100), abs=1.0)
 
 
 def test_at_best_val_picks_the_epoch_on_validation():
@@ -218,7 +217,6 @@ def test_tables_2_and_3_report(compose_cfg, mnist_root, tmp_path):
     records = [r for r in ResultStore(tmp_path / "store").records() if r["model"] == "cnn_gmnm"]
     assert float(gmnm["min_test_bce_mean"]) == pytest.approx(
         np.mean([r["summary"]["min_test_bce"] for r in records]), rel=1e-5)  # the CSV keeps 6 digits
-    assert float(gmnm["min_test_bce_mean"]) <= float(gmnm["test_bce_at_best_val_mean"])
     assert (out / "figures" / "classification_smoke.png").read_bytes()[:4] == b"\x89PNG"
 
 

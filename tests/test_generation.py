@@ -55,9 +55,6 @@ def test_gate_multiplies_the_decoders_channels():
     zeros.load_state_dict(plain.state_dict())
     expected = torch.sigmoid(plain.out.bias).view(1, 3, 1, 1).expand(2, 3, 32, 32)
     assert torch.allclose(zeros(x), expected)  # all channels zeroed: only the output bias is left
-    with torch.no_grad():
-        y = plain(x)
-    assert y.shape == x.shape and float(y.min()) >= 0 and float(y.max()) <= 1
 
 
 def test_autoencoder_rejects_strides_that_do_not_undo():

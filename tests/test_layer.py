@@ -7,7 +7,7 @@ import torch
 
 from gmnm import GMNM, count_parameters
 
-torch.set_default_dtype(torch.float64)
+pytestmark = pytest.mark.usefixtures("float64")  # references are float64; the default is restored after each test
 
 
 @torch.no_grad()

@@ -1,22 +1,31 @@
 """Reporting: pure functions on hand-made records, then the whole report on a tiny real store."""
 
 import math
+import subprocess
+import sys
 
 import pytest
 
 from experiments import report
 from experiments.fitting.report import summary_rows, winner_rows
 from experiments.reporting import curve_band, describe, read_csv, write_csv
+from experiments.store import ResultStore
 
 
-def fake(model, level, seed, test_mse, status="complete", n_params=10, steps=(0, 10, 20)):
+LINEUP = ["gmnm", "kan", "mlp_relu", "mlp_tanh"]
+
+
+def fake(model, level, seed, test_mse, status="complete", n_params=10, steps=(0, 10, 20), started="2026-01-01T00:00:00",
+         config_hash="h", overrides=None, protocol=True, schema=2):
     history = [{"step": s, "loss": None, "train_mse": test_mse * (3 - i), "test_mse": test_mse * (3 - i)}
                for i, s in enumerate(steps)]
     summary = {"n_params": n_params, "final_test_mse": test_mse, "min_test_mse": test_mse,
                "final_train_mse": test_mse, "min_train_mse": test_mse, "final_test_nmse": test_mse,
-               "ms_per_step": 1.0}
-    return {"experiment": "fit2d", "profile": "smoke", "model": model, "seed": seed, "status": status,
-            "config": {"task": {"level": level}}, "summary": summary, "history": history}
+               "ms_per_step": 1.0, "started_at": started}
+    return {"schema": schema, "key": f"{model}{level}{seed}{config_hash}", "config_hash": config_hash,
+            "experiment": "fit2d", "profile": "smoke", "model": model, "label": model.upper(), "color": "k",
+            "lineup": LINEUP, "arch": f"{model}()", "seed": seed, "status": status, "overrides": overrides,
+            "protocol": protocol, "config": {"task": {"level": level}}, "summary": summary, "history": history}
 
 
 def test_describe():
@@ -42,6 +51,7 @@ def test_summary_and_winners():
     assert (gmnm["a"], gmnm["b"], gmnm["c"]) == (5.0, 0.0, 0.0)
     mlp = next(r for r in rows if r["model"] == "mlp_relu" and r["metric"] == "final_test_mse")
     assert (mlp["mean"], mlp["n_diverged"], mlp["rank"]) == (100.0, 1, 3)  # diverged seed excluded
+    assert [r["model"] for r in rows if r["metric"] == "final_test_mse"] == ["gmnm", "kan", "mlp_relu"]  # lineup order
     claims = [{"experiment": "fit2d", "claim": "best_model", "value": "gmnm"}]
     [win] = winner_rows(rows, claims)
     assert win["ours_best_model"] == "kan" and win["paper_best_model"] == "gmnm"
@@ -84,35 +94,52 @@ def test_poisson_report_end_to_end(compose_cfg, tmp_path):
     from experiments.run import run_trial
     for model in ("gmnm", "kan", "pinn"):
         run_trial(compose_cfg("experiment=poisson", f"model={model}", "profile=smoke"))
+    bump = run_trial(compose_cfg("experiment=poisson", "model=pinn", "profile=smoke", "pde@task.pde=bump"))
     out = tmp_path / "out"
     assert report.main(["--store", str(tmp_path / "store"), "--out", str(out), "--profile", "smoke"]) == 0
     rows = {r["model"]: r for r in read_csv(out / "tables" / "poisson_table1_smoke.csv")}
-    assert set(rows) == {"gmnm", "kan", "pinn"}
+    assert list(rows) == ["gmnm", "kan", "pinn"]  # the lineup's order; the bump problem is not Table 1's
+    [other] = (out / "tables").glob("poisson_pde-*_smoke.csv")
+    [row] = read_csv(other)
+    assert (row["model"], row["problem"], row["paper_min_l2"]) == ("pinn", bump["problem"], "")
+    assert float(row["min_l2_mse_mean"]) == pytest.approx(bump["summary"]["min_l2"], rel=1e-5)
     assert (rows["gmnm"]["n_params_trainable"], rows["gmnm"]["paper_n_params"]) == ("4500", "4500")
     assert (rows["pinn"]["n_params_trainable"], rows["pinn"]["paper_min_l2"]) == ("5301", "1.5e-7")
     assert rows["kan"]["paper_n_params"] == "10600" and "no integer grid" in rows["kan"]["note"]
+    assert rows["kan"]["architecture"] == "KAN(width=[2, 10, 10, 1], grid=5, k=3)"
     assert float(rows["gmnm"]["min_l2_mse_mean"]) > 0 and float(rows["gmnm"]["min_rel_l2_mean"]) > 0
     assert (out / "figures" / "poisson_fig3_smoke.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def test_stale_records_are_left_out(tmp_path, capsys):
-    import subprocess
-    import sys
-    from experiments.store import ResultStore
+def test_select_keeps_the_protocol_and_the_newest_configuration():
+    launch = ["experiment=fit2d", "profile=smoke", "model=gmnm", "task.level=1"]
+    new = [fake("gmnm", 1, seed, 1.0, config_hash="new", started="2026-02-01T00:00:00",
+                overrides=[*launch, f"seed={seed}"]) for seed in (0, 1)]
+    old = fake("gmnm", 1, 2, 9.0, config_hash="old", overrides=[*launch, "seed=2"])  # before conf/ changed
+    other_level = fake("gmnm", 3, 0, 5.0, config_hash="level3", overrides=[*launch[:3], "task.level=3"])
+    own = fake("gmnm", 1, 0, 1e6, config_hash="lr", overrides=[*launch, "trainer.optimizer.lr=1e6"], protocol=False)
+    legacy = fake("kan", 1, 0, 1.0, schema=None)
+    direct = [fake("kan", 1, 0, 2.0, config_hash="a"), fake("kan", 2, 0, 2.0, config_hash="b")]  # Python API
+    kept, notes = report.select([*new, old, other_level, own, legacy, *direct])
+    assert sorted(r["key"] for r in kept) == sorted(r["key"] for r in [*new, other_level, *direct])
+    assert len(notes) == 3
+    assert notes[0].startswith("1 record(s) from an older store layout")
+    assert notes[1].startswith("1 record(s) run with settings other than") and "lr=1e6" in notes[1]
+    assert notes[2].startswith("1 stale record(s)") and "fit2d/gmnm12old.json" in notes[2]
+
+
+def test_report_leaves_out_an_own_sweep_and_says_so(compose_cfg, tmp_path, capsys):
     store = tmp_path / "store"
     cmd = [sys.executable, "-m", "experiments.run", "experiment=fit1d", "model=mlp_relu", "profile=smoke",
            f"paths.store_dir={store}", f"paths.log_dir={tmp_path / 'logs'}", "trainer.device=cpu"]
     subprocess.run(cmd, check=True, capture_output=True, timeout=120)
-    [record] = ResultStore(store).records()
-    assert "model=mlp_relu" in record["overrides"]
+    subprocess.run([*cmd, "trainer.optimizer.lr=1e6"], check=True, capture_output=True, timeout=120)
     out = tmp_path / "out"
     assert report.main(["--store", str(store), "--out", str(out), "--profile", "smoke"]) == 0
-    assert "stale" not in capsys.readouterr().err
-    # Pretend conf/ changed since: the record's config no longer hashes to its key.
-    record["key"] = "0" * 16
-    ResultStore(store).put(record)
-    kept, stale = report.current_records(list(ResultStore(store).records()))
-    assert len(kept) == 1 and len(stale) == 1 and stale[0]["key"] == "0" * 16
+    assert "left out 1 record(s) run with settings other than the experiment's protocol" in capsys.readouterr().err
+    [row] = [r for r in read_csv(out / "tables" / "fit1d_smoke.csv") if r["metric"] == "final_test_mse"]
+    records = {r["protocol"]: r for r in ResultStore(store).records()}
+    assert float(row["mean"]) == pytest.approx(records[True]["summary"]["final_test_mse"], rel=1e-5)
 
 
 def test_poisson_phase_split_joins_the_columns():
@@ -122,3 +149,25 @@ def test_poisson_phase_split_joins_the_columns():
     [lbfgs] = _phase([{"history": history}], 1)
     assert [r["step"] for r in adam["history"]] == [0, 5, 10]
     assert [r["step"] for r in lbfgs["history"]] == [10, 11, 12]  # starts where Adam ended
+
+
+def test_docs_and_readme_summary_are_regenerated_from_the_tables(compose_cfg, tmp_path):
+    from experiments.run import run_trial
+    from experiments.summary import BEGIN, END
+    for model in ("gmnm", "mlp_relu"):
+        run_trial(compose_cfg("experiment=fit1d", f"model={model}", "profile=smoke", "task.level=2"))
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "README.md").write_text(f"intro\n{BEGIN}\nstale numbers\n{END}\nrest\n")
+    out = tmp_path / "results"
+    assert report.main(["--store", str(tmp_path / "store"), "--out", str(out), "--profile", "smoke",
+                        "--docs", str(tmp_path / "docs")]) == 0
+    [glance] = read_csv(out / "tables" / "glance_smoke.csv")
+    means = {r["model"]: float(r["mean"]) for r in read_csv(out / "tables" / "fit1d_smoke.csv")
+             if r["metric"] == "final_test_mse"}
+    assert glance["ours"] == f"GMNM {means['gmnm']:.2g}; MLP (ReLU) {means['mlp_relu']:.2g}"
+    assert glance["ours_best"] == ("GMNM" if means["gmnm"] < means["mlp_relu"] else "MLP (ReLU)")
+    readme = (tmp_path / "README.md").read_text()
+    assert readme.startswith("intro\n") and readme.endswith("rest\n") and "stale numbers" not in readme
+    assert f"| fit1d | level 2 (a, b, c) = (5, 0.1, 0) | smoke | final test MSE, mean | 1 | {glance['ours']} |" in readme
+    results = (tmp_path / "docs" / "results.md").read_text()
+    assert "**fit1d_winners_smoke.csv**" in results and "](../results/figures/fit1d_smoke.png)" in results

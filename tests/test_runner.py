@@ -1,77 +1,144 @@
-"""The Hydra runner and the trial loop: configs, determinism, skipping, divergence, errors."""
+"""The Hydra runner and the trial loop: configs, profiles, determinism, skipping, divergence, errors."""
 
 import math
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import torch
+from conftest import compose
 from hydra.utils import instantiate
+from omegaconf import OmegaConf
 
 from experiments.run import run_trial
-from experiments.train import train
+from experiments.store import ResultStore
+from experiments.train import Phase, train
 from gmnm import count_parameters
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
 EXPERIMENTS = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml"))
 MODELS = sorted(p.stem for p in (CONF / "model").glob("*.yaml"))
-# The parameter counts the arch files promise (conf/arch/*.yaml): matched budgets for the
-# fitting experiments, Table 1's sizes for the Poisson problem.
-EXPECTED_PARAMS = {("fit2d", "gmnm"): 1000, ("fit2d", "kan"): 1000, ("fit2d", "mlp_relu"): 1051,
-                   ("fit2d", "mlp_tanh"): 1051, ("fit1d", "gmnm"): 300, ("fit1d", "kan"): 300,
-                   ("fit1d", "mlp_relu"): 286, ("fit1d", "mlp_tanh"): 286,
-                   ("poisson", "gmnm"): 4500, ("poisson", "pinn"): 5301, ("poisson", "kan"): 1300,
-                   # LSTM: 4h(in + h + 2) + head; GMNM head: scale 300 + pi 100 + bias 1 (mu fixed)
-                   ("timeseries", "lstm3"): 112, ("timeseries", "lstm3_gmnm"): 509,
-                   ("timeseries", "lstm32"): 4897,
-                   # Table 2's sizes (tests/test_classification.py checks them against the paper);
-                   # CIFAR-100 differs from CIFAR-10 by its 100-class output layer only
-                   ("mnist", "cnn"): 28_586, ("mnist", "cnn_att"): 32_874, ("mnist", "cnn_gmnm"): 29_946,
-                   ("mnist", "cnn_gmnm_att"): 34_234, ("cifar10", "cnn"): 209_066, ("cifar10", "cnn_att"): 213_354,
-                   ("cifar10", "cnn_gmnm"): 200_746, ("cifar10", "cnn_gmnm_att"): 205_034,
-                   ("cifar100", "cnn"): 232_196, ("cifar100", "cnn_att"): 236_484,
-                   ("cifar100", "cnn_gmnm"): 205_156, ("cifar100", "cnn_gmnm_att"): 209_444,
-                   # Table 4's sizes (tests/test_generation.py checks them against the paper)
-                   **{(e, m): n for e in ("cifar10_ae", "cifar100_ae") for m, n in (
-                       ("ae", 2_814_019), ("ae_att", 3_225_539), ("ae_gmnm", 2_778_627),
-                       ("ae_att_gmnm", 3_190_147))}}
+LINEUP = OmegaConf.to_container(OmegaConf.load(CONF / "lineup.yaml"))
+CASES = [(e, m) for e in EXPERIMENTS for m in LINEUP[e]]
 
 
-def swept_models(experiment: str) -> list[str]:
-    """The models the experiment's own sweep runs, from its composed hydra.sweeper.params."""
-    from hydra import compose, initialize_config_dir
-    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        cfg = compose(config_name="config", overrides=[f"experiment={experiment}"], return_hydra_config=True)
-    return cfg.hydra.sweeper.params.model.split(",")
-
-
-CASES = [(e, m) for e in EXPERIMENTS for m in swept_models(e)]
-
-
-def test_every_model_config_is_swept_somewhere():
+def test_every_experiment_and_model_is_in_the_lineup():
+    assert set(LINEUP) == set(EXPERIMENTS)
     assert {m for _, m in CASES} == set(MODELS)
+
+
+def test_conf_is_small_and_has_no_copies():
+    files = sorted(CONF.rglob("*.yaml"))
+    assert len(files) <= 55
+    contents = [f.read_bytes() for f in files]
+    assert len(set(contents)) == len(contents), "two files of conf/ are byte-identical"
 
 
 @pytest.mark.parametrize("experiment,model", CASES)
 @pytest.mark.parametrize("profile", ["smoke", "quick", "paper"])
-def test_every_config_composes_and_instantiates(compose_cfg, experiment, model, profile):
-    cfg = compose_cfg(f"experiment={experiment}", f"model={model}", f"profile={profile}")
-    assert cfg.experiment_name == experiment and cfg.model_name == model and cfg.profile_name == profile
-    net = instantiate(cfg.model)
-    task = instantiate(cfg.task)
-    assert count_parameters(net) == EXPECTED_PARAMS[experiment, model]
+def test_every_config_resolves_and_instantiates(experiment, model, profile):
+    cfg = compose(f"experiment={experiment}", f"model={model}", f"profile={profile}")
+    OmegaConf.to_container(cfg, resolve=True)  # what `--cfg job --resolve` does
+    assert (cfg.experiment_name, cfg.model_name, cfg.profile_name) == (experiment, model, profile)
+    net, task = instantiate(cfg.model), instantiate(cfg.task)
     x = task.example_input(3)
+    out = net(x)
     if cfg.task._target_.endswith("ReconstructionTask"):  # autoencoders give back an image
-        assert net(x).shape == x.shape
+        assert out.shape == x.shape
     else:  # classifiers: one logit per class; regressors: one output
-        assert net(x).shape == (3, cfg.dataset.classes if "dataset" in cfg else 1)
+        assert out.shape == (3, cfg.io.classes if "classes" in cfg.io else cfg.io.out_features)
+    if "budget" in cfg.io and cfg.arch is None:  # sized from the budget alone: never above it
+        assert 0.9 * cfg.io.budget <= count_parameters(net) <= cfg.io.budget
+    elif "budget" in cfg.io and experiment.startswith("fit"):  # fitting: matched sizes, within 6 %
+        assert abs(count_parameters(net) - cfg.io.budget) <= 0.06 * cfg.io.budget
+
+
+@pytest.fixture
+def data_overrides(mnist_root, cifar_root):
+    """Image experiments read the real MNIST and generated CIFAR files."""
+    def overrides(experiment):
+        if experiment == "mnist":
+            return [f"paths.data_dir={mnist_root}"]
+        if experiment.startswith("cifar"):
+            return [f"paths.data_dir={cifar_root[0]}", "task.verify=false"]
+        return []
+    return overrides
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_every_experiment_runs_with_its_default_model(compose_cfg, data_overrides, experiment):
+    cfg = compose_cfg(f"experiment={experiment}", "profile=smoke", *data_overrides(experiment))
+    record = run_trial(cfg)
+    assert record["status"] == "complete" and record["model"] == cfg.model_name
+    assert record["model"] in LINEUP[experiment] and record["lineup"] == list(LINEUP[experiment])
+    assert record["summary"]["steps"] <= 2 * 10  # smoke: at most 10 steps (or one epoch) per phase
+
+
+def runner(tmp_path, *overrides, multirun=False):
+    return [sys.executable, "-m", "experiments.run", *(["--multirun"] if multirun else []),
+            f"paths.store_dir={tmp_path / 'store'}", f"paths.log_dir={tmp_path / 'logs'}", "trainer.device=cpu",
+            *overrides]
+
+
+def test_default_model_from_the_command_line(tmp_path, mnist_root):
+    # the first thing a new user tries: an experiment with no model=
+    r = subprocess.run(runner(tmp_path, "experiment=mnist", "profile=smoke"), capture_output=True, text=True,
+                       timeout=300, env={**os.environ, "GMNM_DATA": str(mnist_root)}, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    [record] = ResultStore(tmp_path / "store").records()
+    assert (record["experiment"], record["model"], record["status"]) == ("mnist", "cnn_gmnm", "complete")
+
+
+@pytest.mark.parametrize("experiment,model,fits", [("poisson", "cnn", "gmnm, kan, pinn, rbf"),
+                                                   ("timeseries", "kan", "lstm3, lstm3_gmnm, lstm32")])
+def test_a_model_that_does_not_fit_is_refused_in_one_line(tmp_path, experiment, model, fits):
+    r = subprocess.run(runner(tmp_path, f"experiment={experiment}", f"model={model}"), capture_output=True,
+                       text=True, timeout=300, cwd=tmp_path)
+    assert r.returncode == 2
+    [line] = r.stderr.strip().splitlines()
+    assert line.startswith(f"error: experiment={experiment} does not take model={model}; its models: {fits}")
+    assert not (tmp_path / "store").exists()
+
+
+@pytest.mark.parametrize("profile,steps,every,n_train,seeds", [("paper", 20000, 200, 5000, "range(0,5)"),
+                                                              ("quick", 2000, 20, 1000, "range(0,3)"),
+                                                              ("smoke", 10, 2, 200, "range(0,1)")])
+def test_profiles_scale_the_protocol(profile, steps, every, n_train, seeds):
+    cfg = compose("experiment=fit2d", f"profile={profile}", hydra=True)
+    assert (cfg.trainer.steps, cfg.trainer.eval_every, cfg.task.n_train) == (steps, every, n_train)
+    assert cfg.hydra.sweeper.params.seed == seeds
+    assert cfg.hydra.sweeper.params.model == ",".join(LINEUP["fit2d"])
+    assert cfg.hydra.sweeper.params["task.level"] == "0,1,2,3"
+
+
+def test_profiles_scale_epochs_phases_and_own_numbers():
+    epochs = {p: compose("experiment=timeseries", f"profile={p}").trainer.epochs for p in ("paper", "quick", "smoke")}
+    assert epochs == {"paper": 50, "quick": 5, "smoke": 1}
+    lbfgs = {p: compose("experiment=poisson", f"profile={p}").trainer.finetune.steps for p in ("paper", "quick", "smoke")}
+    assert lbfgs == {"paper": 200, "quick": 20, "smoke": 2}
+    # a number an experiment sets for one profile only (MNIST keeps its whole data under quick)
+    sizes = {p: compose("experiment=mnist", f"profile={p}").task.n_train for p in ("paper", "quick", "smoke")}
+    assert sizes == {"paper": None, "quick": None, "smoke": 256}
+    seeds = compose("experiment=mnist", "profile=paper", hydra=True).hydra.sweeper.params.seed
+    assert seeds == "range(0,6)"
+
+
+def test_derived_experiments_inherit_and_override():
+    fit1d = compose("experiment=fit1d", "profile=paper")
+    assert (fit1d.task.dim, fit1d.io.in_features, fit1d.io.budget, fit1d.trainer.steps) == (1, 1, 300, 20000)
+    assert fit1d.model.n_components == 100 and compose("experiment=fit2d").model.n_components == 200
+    cifar100 = compose("experiment=cifar100", "model=cnn")
+    assert (cifar100.task.dataset, cifar100.model.n_classes, list(cifar100.model.channels)) == ("cifar100", 100,
+                                                                                               [32, 128, 32])
 
 
 @pytest.mark.parametrize("experiment", ["fit1d", "fit2d"])
-def test_experiment_values_beat_group_defaults(compose_cfg, experiment):
-    # The experiment file sets lr 0.01 over trainer/default's 0.003: the order of the defaults
-    # list decides which wins, and once it silently did not.
+def test_experiment_values_and_command_line_win(compose_cfg, experiment):
     assert compose_cfg(f"experiment={experiment}").trainer.optimizer.lr == 0.01
     assert compose_cfg(f"experiment={experiment}", "trainer.optimizer.lr=0.5").trainer.optimizer.lr == 0.5
+    assert compose_cfg(f"experiment={experiment}", "model.n_components=7").model.n_components == 7
 
 
 def test_poisson_uses_adam_then_lbfgs_in_float64(compose_cfg):
@@ -84,12 +151,16 @@ def test_trial_record(compose_cfg, tmp_path):
     cfg = compose_cfg("experiment=fit2d", "model=gmnm", "profile=smoke", "seed=3")
     record = run_trial(cfg)
     assert record["status"] == "complete" and record["seed"] == 3 and record["profile"] == "smoke"
-    assert [row["step"] for row in record["history"]] == [0, 10, 20]
+    assert [row["step"] for row in record["history"]] == [0, 2, 4, 6, 8, 10]
     s = record["summary"]
-    assert s["n_params"] == 1000 and s["steps"] == 20 and s["device"].startswith("cpu")
+    assert s["n_params"] == 1000 and s["steps"] == 10 and s["device"].startswith("cpu")
     assert s["min_test_mse"] == min(r["test_mse"] for r in record["history"])
     assert s["final_test_mse"] == record["history"][-1]["test_mse"]
-    assert s["ms_per_step"] > 0 and s["wall_time_s"] > 0
+    # what the report needs, so it never re-composes the config
+    assert (record["label"], record["color"], record["lineup"]) == ("GMNM", "tab:red", list(LINEUP["fit2d"]))
+    assert record["arch"].startswith("GMNM(in_features=2, out_features=1, n_components=200")
+    assert record["problem"] == "T(x) in 2-D on [-4.0, 4.0]^2, level 0 (a, b, c) = (0, 0, 0)"
+    assert "lineup" not in record["config"] and record["schema"] == 2
     assert (tmp_path / "store" / "fit2d" / f"{record['key']}.json").exists()
 
 
@@ -118,7 +189,7 @@ def test_divergence_is_recorded(compose_cfg):
     cfg = compose_cfg("experiment=fit1d", "model=mlp_relu", "profile=smoke", "trainer.optimizer.lr=1e30")
     record = run_trial(cfg)
     assert record["status"] == "diverged"
-    assert record["summary"]["steps"] < 20
+    assert record["summary"]["steps"] < 10
 
 
 class NaNTask:
@@ -126,6 +197,9 @@ class NaNTask:
 
     def __init__(self):
         self.calls = 0
+
+    def steps_per_epoch(self, batch_size):
+        return 4
 
     def batches(self, batch_size, generator):
         while True:
@@ -140,14 +214,39 @@ class NaNTask:
         return {"w": float(model.w.detach().sum())}
 
 
-def test_train_stops_on_nan():
+def one_weight():
     model = torch.nn.Module()
     model.w = torch.nn.Parameter(torch.ones(2))
-    result = train(model, NaNTask(), [(torch.optim.SGD(model.parameters(), lr=0.1), 10, 1)],
+    return model
+
+
+def test_train_stops_on_nan():
+    model = one_weight()
+    result = train(model, NaNTask(), [Phase(torch.optim.SGD(model.parameters(), lr=0.1), steps=10, eval_every=1)],
                    batch_size=None, generator=torch.Generator(), device=torch.device("cpu"), progress=False)
     assert result.status == "diverged" and result.steps == 3
     assert [r["step"] for r in result.history] == [0, 1, 2, 3]
     assert math.isnan(result.history[-1]["loss"])
+
+
+def test_epochs_are_converted_by_the_trainer():
+    model = one_weight()
+    task = NaNTask()
+    task.calls = -100  # stays finite
+    result = train(model, task, [Phase(torch.optim.SGD(model.parameters(), lr=0.1), epochs=2)],
+                   batch_size=8, generator=torch.Generator(), device=torch.device("cpu"), progress=False)
+    assert [r["step"] for r in result.history] == [0, 4, 8]  # 4 steps per epoch, evaluated per epoch
+
+
+@pytest.mark.parametrize("kwargs,message", [({}, "exactly one of steps and epochs"),
+                                            ({"steps": 5, "epochs": 1}, "exactly one of steps and epochs"),
+                                            ({"steps": 0, "eval_every": 1}, "steps=0 >= 1"),
+                                            ({"steps": 5}, "eval_every >= 1, got eval_every=None")])
+def test_bad_phases_are_explained(kwargs, message):
+    model = one_weight()
+    with pytest.raises(ValueError, match=message):
+        train(model, NaNTask(), [Phase(torch.optim.SGD(model.parameters(), lr=0.1), **kwargs)], batch_size=None,
+              generator=torch.Generator(), device=torch.device("cpu"), progress=False)
 
 
 def test_bad_device_is_explained(compose_cfg):

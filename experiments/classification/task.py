@@ -20,7 +20,8 @@ from torch import Tensor, nn
 
 from experiments.batching import tensor_batches
 from experiments.classification.losses import LOSSES
-from experiments.images.data import SPECS, load
+from experiments.images.data import load
+from experiments.images.specs import SPECS
 
 
 class ClassificationTask:
@@ -67,6 +68,9 @@ class ClassificationTask:
     def inputs(self, images: Tensor) -> Tensor:
         """(B, C, H, W) uint8 -> standardized float images."""
         return (images.to(self.dtype) / 255 - self.mean) / self.std
+
+    def describe(self) -> str:
+        return f"{self.dataset} classification"
 
     def steps_per_epoch(self, batch_size: int | None) -> int:
         n = len(self.splits["train"][0])

@@ -19,29 +19,36 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from experiments.fitting.targets import LEVELS  # noqa: E402
-from experiments.fitting.task import FitTask  # noqa: E402
-from experiments.reporting import (config_value, curve_band, describe, group_by,  # noqa: E402
-                                   plot_band, read_csv, save_figure, write_csv)
+from experiments.fitting.targets import LEVELS, target  # noqa: E402
+from experiments.reporting import (by_model, config_value, curve_band, describe, glance_row, group_by,  # noqa: E402
+                                   models_in_order, plot_band, read_csv, save_figure, write_csv)
 
-# The paper's colours (Fig. 2 caption): GMNM red, KAN green, MLPs blue and orange.
-COLORS = {"gmnm": "tab:red", "kan": "tab:green", "mlp_relu": "tab:blue", "mlp_tanh": "tab:orange"}
 METRICS = ("final_test_mse", "min_test_mse", "final_train_mse", "min_train_mse",
            "final_test_nmse", "ms_per_step")
 RANKED_BY = "final_test_mse"
 
 
+SECTION = {  # docs/results.md (experiments/summary.py)
+    "title": "Function fitting (§4.1, Fig. 2; fit1d is its 1-D analogue)",
+    "about": "Final test MSE in the target's units, mean over seeds, per level (a, b, c). Full tables with "
+             "spreads, train MSE and parameter counts: `results/tables/fit{1,2}d_<profile>.csv`.",
+    "tables": [("fit2d_winners", ["level", "ours_best_model", "mean_*", "log10_best_mlp_over_gmnm", "paper_best_model"]),
+               ("fit1d_winners", ["level", "ours_best_model", "mean_*", "log10_best_mlp_over_gmnm", "paper_best_model"])],
+    "figures": ["fit2d", "fit1d"],
+}
+
 def summary_rows(records: list[dict]) -> list[dict]:
     rows = []
     groups = group_by(records, lambda r: (config_value(r, "task.level"), r["model"]))
-    for (level, model), recs in groups.items():
+    order = models_in_order(records)
+    for (level, model), recs in sorted(groups.items(), key=lambda kv: (kv[0][0], order.index(kv[0][1]))):
         finished = [r for r in recs if r["status"] == "complete"]
         a, b, c = LEVELS[level]
         for metric in METRICS:
             stats = describe([r["summary"][metric] for r in finished])
             rows.append({"experiment": recs[0]["experiment"], "profile": recs[0]["profile"],
-                         "level": level, "a": a, "b": b, "c": c, "model": model,
-                         "n_params": recs[0]["summary"]["n_params"], "metric": metric, **stats,
+                         "level": level, "a": a, "b": b, "c": c, "model": model, "label": recs[0]["label"],
+                         "n_params": recs[0]["summary"]["n_params"], "arch": recs[0]["arch"], "metric": metric, **stats,
                          "n_seeds": len(recs), "n_diverged": len(recs) - len(finished)})
     for (_, _, metric), group in group_by(rows, lambda r: (r["experiment"], r["level"], r["metric"])).items():
         ranked = sorted(group, key=lambda r: (math.isnan(r["mean"]), r["mean"]))
@@ -56,14 +63,14 @@ def winner_rows(rows: list[dict], claims: list[dict]) -> list[dict]:
     for (experiment, level), group in group_by(ranked, lambda r: (r["experiment"], r["level"])).items():
         by_model = {r["model"]: r["mean"] for r in group}
         best = min(group, key=lambda r: r["rank"])
-        mlps = [v for m, v in by_model.items() if m.startswith("mlp")]
+        mlps = [v for m, v in by_model.items() if m.startswith("mlp")]  # the paper's "MLPs"
         claim = next((c["value"] for c in claims if c["experiment"] == experiment
                       and c["claim"] == "best_model"), "")
         gap = (math.log10(min(mlps) / by_model["gmnm"]) if mlps and "gmnm" in by_model
                and by_model["gmnm"] > 0 else math.nan)
         out.append({"experiment": experiment, "level": level, "metric": RANKED_BY,
                     "ours_best_model": best["model"], "ours_best_mean": best["mean"],
-                    **{f"mean_{m}": v for m, v in sorted(by_model.items())},
+                    **{f"mean_{m}": v for m, v in by_model.items()},
                     "log10_best_mlp_over_gmnm": gap, "paper_best_model": claim,
                     "paper_log10_gmnm_advantage_over_mlp": "1-2" if experiment == "fit2d" else "",
                     "agrees_with_paper": best["model"] == claim if claim else ""})
@@ -75,15 +82,13 @@ def figure(records: list[dict]):
     fig, axes = plt.subplots(len(levels), 3, figsize=(13, 3.1 * len(levels)), squeeze=False)
     for row, level in zip(axes, levels):
         recs = [r for r in records if config_value(r, "task.level") == level]
-        task_cfg = {k: v for k, v in recs[0]["config"]["task"].items() if k != "_target_"}
-        _plot_target(row[0], FitTask(**task_cfg), level)
+        _plot_target(row[0], recs[0]["config"]["task"])
         for ax, split in zip(row[1:], ("train", "test")):
-            for model, group in group_by(recs, lambda r: (r["model"],)).items():
+            for model, group in by_model(recs):
                 finished = [r for r in group if r["status"] == "complete"] or group
                 band = curve_band(finished, f"{split}_mse")
-                color = COLORS.get(model[0])
-                label = f"{model[0]} ({group[0]['summary']['n_params']:,} params)"
-                plot_band(ax, band["step"], band, color, label)
+                label = f"{group[0]['label']} ({group[0]['summary']['n_params']:,} params)"
+                plot_band(ax, band["step"], band, group[0]["color"], label)
             ax.set_yscale("log")
             ax.set_title(f"level {level}: {split} MSE")
             ax.set_xlabel("step")
@@ -93,17 +98,18 @@ def figure(records: list[dict]):
     return fig, axes
 
 
-def _plot_target(ax, task: FitTask, level: int) -> None:
-    low, high = task.domain
+def _plot_target(ax, task: dict) -> None:
+    """The level's target over the trial's box, from the task settings in its record."""
+    (low, high), level, sigma = task["domain"], task["level"], task.get("sigma", "lower")
     a, b, c = LEVELS[level]
-    if task.dim == 1:
+    if task["dim"] == 1:
         x = torch.linspace(low, high, 2001, dtype=torch.float64)[:, None]
-        ax.plot(x[:, 0], task.target(x), color="k", lw=1)
+        ax.plot(x[:, 0], target(x, level), color="k", lw=1)
         ax.set_xlabel("x")
     else:
         g = torch.linspace(low, high, 241, dtype=torch.float64)
         x1, x2 = torch.meshgrid(g, g, indexing="xy")  # (241, 241) each
-        t = task.target(torch.stack([x1.ravel(), x2.ravel()], -1)).reshape(x1.shape)
+        t = target(torch.stack([x1.ravel(), x2.ravel()], -1), level, sigma).reshape(x1.shape)
         im = ax.pcolormesh(x1, x2, t, cmap="viridis", shading="auto")
         ax.figure.colorbar(im, ax=ax, fraction=0.046)
         ax.set_aspect("equal")
@@ -128,3 +134,17 @@ def report(records: list[dict], out_dir: Path, paper_dir: Path, profile: str) ->
             print(f"{name} level {w['level']}: best {w['ours_best_model']} "
                   f"(final test MSE {w['ours_best_mean']:.3g}); paper: {w['paper_best_model']}")
     return written
+
+
+def glance(records: list[dict], paper_dir: Path, profile: str) -> list[dict]:
+    """One summary row per experiment and level: final test MSE, mean over seeds, per model."""
+    claims = read_csv(paper_dir / "fig2_fitting_claims.csv")
+    out = []
+    for (experiment,), recs in group_by(records, lambda r: (r["experiment"],)).items():
+        rows = [r for r in summary_rows(recs) if r["metric"] == RANKED_BY]
+        paper = next((c["value"] for c in claims if c["experiment"] == experiment and c["claim"] == "best_model"), "")
+        for (level,), group in group_by(rows, lambda r: (r["level"],)).items():
+            a, b, c = LEVELS[level]
+            out.append(glance_row(experiment, profile, f"level {level} (a, b, c) = ({a:g}, {b:g}, {c:g})",
+                                  "final test MSE, mean", group, paper_best=paper, n="n"))
+    return out

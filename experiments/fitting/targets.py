@@ -61,3 +61,9 @@ def target_1d(x: Tensor, a: float, b: float, c: float, variance: float = SIGMA_P
     density = torch.exp(-0.5 * x1.square() / variance) / math.sqrt(2 * math.pi * variance)
     return (torch.sin(math.pi * x1) - a * torch.sinh(x1) + b * BUMP_HEIGHT * inside.to(x.dtype)
             + c * density)
+
+
+def target(x: Tensor, level: int, sigma: str = "lower") -> Tensor:
+    """T at points x (N, d), d = 1 or 2, float64 -> (N,): the level's (a, b, c) of §4.1."""
+    a, b, c = LEVELS[level]
+    return target_2d(x, a, b, c, sigma) if x.shape[1] == 2 else target_1d(x, a, b, c)

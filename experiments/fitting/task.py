@@ -19,7 +19,7 @@ import torch
 from torch import Tensor, nn
 
 from experiments.batching import tensor_batches
-from experiments.fitting.targets import LEVELS, target_1d, target_2d
+from experiments.fitting.targets import LEVELS, target
 
 
 class FitTask:
@@ -39,8 +39,7 @@ class FitTask:
 
     def target(self, x: Tensor) -> Tensor:
         """Exact target at points x (N, dim) in domain units, float64 -> (N,)."""
-        a, b, c = LEVELS[self.level]
-        return target_2d(x, a, b, c, self.sigma) if self.dim == 2 else target_1d(x, a, b, c)
+        return target(x, self.level, self.sigma)
 
     def to_model_input(self, x: Tensor) -> Tensor:
         low, high = self.domain
@@ -71,6 +70,14 @@ class FitTask:
 
         self.train_set = prepare(x_train, y_train)
         self.test_set = prepare(x_test, y_test)
+
+    def describe(self) -> str:
+        a, b, c = LEVELS[self.level]
+        return f"T(x) in {self.dim}-D on {list(self.domain)}^{self.dim}, level {self.level} (a, b, c) = ({a:g}, {b:g}, {c:g})"
+
+    def steps_per_epoch(self, batch_size: int | None) -> int:
+        # the partial last batch is dropped (see batches)
+        return 1 if batch_size is None else max(1, self.n_train // batch_size)
 
     def batches(self, batch_size: int | None, generator: torch.Generator) -> Iterator[tuple[Tensor, Tensor]]:
         return tensor_batches(*self.train_set, batch_size, generator, drop_last=True)

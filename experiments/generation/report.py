@@ -16,20 +16,27 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from experiments.generation.task import decode_images  # noqa: E402
-from experiments.reporting import (describe, group_by, plot_epoch_curves, read_csv, save_figure,  # noqa: E402
-                                   write_csv)
+from experiments.reporting import (by_model, describe, glance_row, paper_best, plot_epoch_curves,  # noqa: E402
+                                   read_csv, save_figure, write_csv)
 
-ORDER = ("ae", "ae_att", "ae_gmnm", "ae_att_gmnm")
-COLORS = {"ae": "tab:blue", "ae_att": "tab:green", "ae_gmnm": "tab:red", "ae_att_gmnm": "tab:purple"}
 
+SECTION = {  # docs/results.md (experiments/summary.py)
+    "title": "Image generation (§5.2, Tables 4-5, Fig. 5)",
+    "about": "Parameter counts beside Table 4; minimum train and test MSE over epochs beside Table 5.",
+    "tables": [("generation_table4", ["dataset", "label", "n_params", "paper_n_params", "diff_pct"]),
+               ("generation_table5", ["dataset", "label", "min_train_mse_mean", "min_test_mse_mean",
+                                      "paper_min_train_mse", "paper_min_test_mse", "n_runs"])],
+    "figures": ["generation_fig5", "generation_reconstructions"],
+}
 
 def _dataset(record: dict) -> str:
     return record["config"]["task"]["dataset"]
 
 
 def _by_dataset_model(records: list[dict]) -> list[tuple[tuple[str, str], list[dict]]]:
-    groups = group_by(records, lambda r: (_dataset(r), r["model"]))
-    return sorted(groups.items(), key=lambda kv: (kv[0][0], ORDER.index(kv[0][1]) if kv[0][1] in ORDER else 99))
+    """((data set, model), records), data sets by name, models in lineup order."""
+    datasets = sorted({_dataset(r) for r in records})
+    return [((d, m), recs) for d in datasets for m, recs in by_model([r for r in records if _dataset(r) == d])]
 
 
 def table4_rows(records: list[dict], paper: list[dict]) -> list[dict]:
@@ -37,7 +44,8 @@ def table4_rows(records: list[dict], paper: list[dict]) -> list[dict]:
     rows = []
     for (dataset, model), recs in _by_dataset_model(records):
         ours, paper_n = recs[0]["summary"]["n_params"], theirs.get(model, {}).get("n_params", "")
-        rows.append({"dataset": dataset, "model": model, "n_params": ours, "paper_n_params": paper_n,
+        rows.append({"dataset": dataset, "model": model, "label": recs[0]["label"], "architecture": recs[0]["arch"],
+                     "n_params": ours, "paper_n_params": paper_n,
                      "diff_pct": 100 * (ours - int(paper_n)) / int(paper_n) if paper_n else "",
                      "ms_per_step": describe([r["summary"]["ms_per_step"] for r in recs])["median"],
                      "device": ", ".join(sorted({r["summary"]["device"] for r in recs})),
@@ -50,7 +58,8 @@ def table5_rows(records: list[dict], paper: list[dict]) -> list[dict]:
     rows = []
     for (dataset, model), recs in _by_dataset_model(records):
         done = [r for r in recs if r["status"] == "complete"]
-        row = {"dataset": dataset, "model": model, "n_runs": len(recs), "n_diverged": len(recs) - len(done)}
+        row = {"dataset": dataset, "model": model, "label": recs[0]["label"], "experiment": recs[0]["experiment"],
+               "n": len(done), "n_runs": len(recs), "n_diverged": len(recs) - len(done)}
         for split in ("train", "test"):
             d = describe([r["summary"][f"min_{split}_mse"] for r in done])
             row.update({f"min_{split}_mse_mean": d["mean"], f"min_{split}_mse_std": d["std"],
@@ -67,7 +76,7 @@ def curves(records: list[dict]):
         groups = [(model, group) for (_, model), group in
                   _by_dataset_model([r for r in records if _dataset(r) == dataset])]
         for ax, split in zip(row, ("train", "test")):
-            plot_epoch_curves(ax, groups, f"{split}_mse", COLORS, f"{dataset}: {split} MSE (mean, band: min to max)")
+            plot_epoch_curves(ax, groups, f"{split}_mse", f"{dataset}: {split} MSE (mean, band: min to max)")
     fig.tight_layout()
     return fig
 
@@ -84,7 +93,7 @@ def reconstruction_grid(records: list[dict]):
             if first:
                 rows.append((f"{dataset}\noriginal", decode_images(art["original"], art["shape"])))
                 first = False
-            rows.append((model, decode_images(art["reconstructed"], art["shape"])))
+            rows.append((group[0]["label"], decode_images(art["reconstructed"], art["shape"])))
     if not rows:
         return None
     n = max(len(images) for _, images in rows)
@@ -115,3 +124,13 @@ def report(records: list[dict], out_dir: Path, paper_dir: Path, profile: str) ->
               f"{r['min_test_mse_mean']:.4g} (paper {r['paper_min_train_mse'] or '-'} / "
               f"{r['paper_min_test_mse'] or '-'})")
     return written
+
+
+def glance(records: list[dict], paper_dir: Path, profile: str) -> list[dict]:
+    """Per data set: the minimum test MSE over epochs (Table 5), mean over runs."""
+    paper = read_csv(paper_dir / "table5_generation_loss.csv")
+    rows = table5_rows(records, paper)
+    by_dataset = {d: [r for r in rows if r["dataset"] == d] for d in dict.fromkeys(r["dataset"] for r in rows)}
+    return [glance_row(mine[0]["experiment"], profile, "Table 5", "min test MSE, mean", mine,
+                       paper_best=paper_best(paper, "min_test_mse", dataset=d), value="min_test_mse_mean", n="n")
+            for d, mine in by_dataset.items()]

@@ -19,7 +19,8 @@ import torch
 from torch import Tensor, nn
 
 from experiments.batching import tensor_batches
-from experiments.images.data import SPECS, load
+from experiments.images.data import load
+from experiments.images.specs import SPECS
 
 
 class ReconstructionTask:
@@ -47,6 +48,9 @@ class ReconstructionTask:
     def inputs(self, images: Tensor) -> Tensor:
         """(B, C, H, W) uint8 -> floats in [0, 1]."""
         return images.to(self.dtype) / 255
+
+    def describe(self) -> str:
+        return f"{self.dataset} reconstruction"
 
     def steps_per_epoch(self, batch_size: int | None) -> int:
         n = len(self.splits["train"])

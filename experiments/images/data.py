@@ -17,26 +17,7 @@ import torch
 from torch import Tensor
 from torchvision import datasets
 
-
-@dataclass(frozen=True)
-class Spec:
-    cls: type
-    channels: int
-    size: int
-    classes: int
-    layout: str  # where the files go under root, for the error message
-
-
-SPECS = {
-    "mnist": Spec(datasets.MNIST, 1, 28, 10,
-                  "<root>/MNIST/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte (uncompressed IDX files: "
-                  "gunzip the .gz files there)"),
-    "cifar10": Spec(datasets.CIFAR10, 3, 32, 10,
-                    "<root>/cifar-10-batches-py/{data_batch_1..5,test_batch,batches.meta} (the python "
-                    "version, cifar-10-python.tar.gz, unpacked)"),
-    "cifar100": Spec(datasets.CIFAR100, 3, 32, 100,
-                     "<root>/cifar-100-python/{train,test,meta} (cifar-100-python.tar.gz, unpacked)"),
-}
+from experiments.images.specs import SPECS
 
 
 class DatasetUnavailable(RuntimeError):
@@ -79,7 +60,8 @@ def load(name: str, root: str | Path | None = None, download: bool = True, verif
         raise ValueError(f"unknown data set {name!r}; choose one of {sorted(SPECS)}")
     spec = SPECS[name]
     root = Path(root).expanduser() if root else default_root()
-    cls = spec.cls if verify else _unverified(spec.cls)
+    loader = getattr(datasets, spec.loader)
+    cls = loader if verify else _unverified(loader)
     try:
         train = cls(str(root), train=True, download=download)
         test = cls(str(root), train=False, download=download)

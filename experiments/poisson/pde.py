@@ -59,4 +59,11 @@ class PoissonProblem:
         self.exact = _compile(exact_expr)
         self.source = _compile(source_expr)
         self.boundary = _compile(exact_expr if boundary is None else _parse("boundary", boundary))
-        self.text = {"exact": exact, "source": str(source_expr), "boundary": boundary or exact}
+        self.text = {"exact": str(exact_expr), "source": str(source_expr),
+                     "boundary": str(exact_expr if boundary is None else _parse("boundary", boundary))}
+
+    def describe(self) -> str:
+        """The problem in one line, canonical (sympy's printing), so equal problems read alike."""
+        low, high = self.domain
+        edge = "" if self.text["boundary"] == self.text["exact"] else f", f = {self.text['boundary']} on the edge"
+        return f"exact {self.text['exact']} on [{low:g}, {high:g}]^2{edge}"

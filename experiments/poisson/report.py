@@ -1,5 +1,8 @@
 """Table 1 and Fig. 3 (§4.2) from Poisson records, beside the paper's numbers.
 
+Records are grouped by the problem they solved (a trial of another PDE never joins Table 1);
+the paper's numbers sit beside ours only for the paper's problem, Eq. 4.
+
 Table 1: per model, the architecture, the parameter count counted from the module (trainable,
 and all tensors the way `sum(p.numel() for p in model.parameters())` counts them), the
 minimum over training of the two error measures (mean, std, median over seeds) and ms/step
@@ -18,28 +21,33 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from experiments.reporting import (curve_band, describe, group_by, plot_band, read_csv,  # noqa: E402
-                                   save_figure, write_csv)
+from experiments.config import digest  # noqa: E402
+from experiments.reporting import (by_model, curve_band, describe, glance_row, group_by, paper_best, plot_band,  # noqa: E402
+                                   read_csv, save_figure, write_csv)
 
-COLORS = {"gmnm": "tab:red", "kan": "tab:blue", "pinn": "tab:green"}  # Fig. 3's colours
+# Eq. 4 as experiments.poisson.pde.PoissonProblem.describe() writes it
+PAPER_PROBLEM = "exact sin(pi*x)*sin(pi*y) on [-1, 1]^2"
 PANELS = (("l2", "(a) L2 error: MSE of f on the 101 x 101 mesh"), ("bc_mse", "(b) boundary MSE"),
           ("pde_mse", "(c) PDE residual MSE"))
 NOTES = {"kan": "pykan 0.2.8 with grid 5, k 3 (its PDE example); no integer grid gives 10,600 "
                 "(grid 76: 10,530 trainable; grid 59: 10,636 all tensors)"}
 
 
-def architecture(model_cfg: dict) -> str:
-    if "n_components" in model_cfg:
-        return f"GMNM {model_cfg['n_components']} components, {model_cfg['projection']}"
-    if "width" in model_cfg:
-        return f"KAN {model_cfg['width']}, grid {model_cfg['grid']}, k {model_cfg['k']}"
-    return f"MLP {model_cfg['widths']}, {model_cfg['activation']}"
-
+SECTION = {  # docs/results.md (experiments/summary.py)
+    "title": "Poisson PDE (§4.2, Eq. 4, Table 1, Fig. 3)",
+    "about": "Minimum over training of the mesh MSE of f (the paper's 'L2'), over seeds; one table per problem "
+             "solved, the paper's numbers beside ours for Eq. 4 only.",
+    "tables": [("poisson_*", ["label", "architecture", "n_params_trainable", "paper_n_params", "min_l2_mse_mean",
+                              "min_l2_mse_median", "paper_min_l2", "min_rel_l2_mean", "ms_per_step_adam",
+                              "ms_per_step_lbfgs", "n_seeds"])],
+    "figures": ["poisson_*"],
+}
 
 def table1_rows(records: list[dict], paper: list[dict]) -> list[dict]:
+    """paper: Table 1's rows, or [] for a problem other than the paper's."""
     paper_by_model = {p["model"]: p for p in paper}
     rows = []
-    for (model,), recs in group_by(records, lambda r: (r["model"],)).items():
+    for model, recs in by_model(records):
         done = [r for r in recs if r["status"] == "complete"]
         s0 = recs[0]["summary"]
         l2 = describe([r["summary"]["min_l2"] for r in done])
@@ -47,7 +55,7 @@ def table1_rows(records: list[dict], paper: list[dict]) -> list[dict]:
         phases = list(zip(*[r["summary"]["ms_per_step_phases"] for r in done])) if done else []
         p = paper_by_model.get(model, {})
         rows.append({
-            "model": model, "architecture": architecture(recs[0]["config"]["model"]),
+            "problem": recs[0]["problem"], "model": model, "label": recs[0]["label"], "architecture": recs[0]["arch"],
             "n_params_trainable": s0["n_params"], "n_params_all_tensors": s0.get("n_params_all", ""),
             "paper_n_params": p.get("n_params", ""), "paper_architecture": p.get("architecture", ""),
             "min_l2_mse_mean": l2["mean"], "min_l2_mse_std": l2["std"], "min_l2_mse_median": l2["median"],
@@ -56,9 +64,10 @@ def table1_rows(records: list[dict], paper: list[dict]) -> list[dict]:
             "final_l2_mse_mean": describe([r["summary"]["final_l2"] for r in done])["mean"],
             "ms_per_step_adam": statistics.fmean(phases[0]) if phases else "",
             "ms_per_step_lbfgs": statistics.fmean(phases[1]) if len(phases) > 1 else "",
-            "n_seeds": len(recs), "n_diverged": len(recs) - len(done), "note": NOTES.get(model, ""),
+            "n": l2["n"], "n_seeds": len(recs), "n_diverged": len(recs) - len(done),
+            "note": NOTES.get(model, "") if paper else "",
         })
-    return sorted(rows, key=lambda r: r["min_l2_mse_mean"])
+    return rows
 
 
 def _phase(records: list[dict], phase: int) -> list[dict]:
@@ -77,14 +86,14 @@ def figure(records: list[dict]):
     (up to 20 iterations each) would be a sliver on a shared step axis."""
     n_phases = 1 + max(row["phase"] for r in records for row in r["history"])
     fig, axes = plt.subplots(3, n_phases, figsize=(5 * n_phases, 9), sharey="row", squeeze=False)
-    for (model,), recs in group_by(records, lambda r: (r["model"],)).items():
+    for model, recs in by_model(records):
         done = [r for r in recs if r["status"] == "complete"] or recs
         for col in range(n_phases):
             part = _phase(done, col)
             for ax, (metric, title) in zip(axes[:, col], PANELS):
                 band = curve_band(part, metric)
-                plot_band(ax, band["step"], band, COLORS.get(model),
-                          f"{model} ({recs[0]['summary']['n_params']:,} params)")
+                plot_band(ax, band["step"], band, recs[0]["color"],
+                          f"{recs[0]['label']} ({recs[0]['summary']['n_params']:,} params)")
                 ax.set_title(f"{title}, {('Adam', 'L-BFGS')[col] if n_phases == 2 else ''}", fontsize=9)
     for ax in axes.flat:
         ax.set_yscale("log")
@@ -96,16 +105,41 @@ def figure(records: list[dict]):
     return fig, axes
 
 
+def problems(records: list[dict]) -> list[tuple[str, str, list[dict]]]:
+    """(problem, name for file names, records): the paper's problem is named table1 / fig3,
+    any other problem by a short hash of its description."""
+    out = []
+    for (experiment, problem), recs in group_by(records, lambda r: (r["experiment"], r["problem"])).items():
+        name = "table1" if problem == PAPER_PROBLEM else f"pde-{digest({'problem': problem})[:8]}"
+        out.append((problem, f"{experiment}_{name}", recs))
+    return out
+
+
 def report(records: list[dict], out_dir: Path, paper_dir: Path, profile: str) -> list[Path]:
     paper = read_csv(paper_dir / "table1_poisson.csv")
     written = []
-    for (experiment,), recs in group_by(records, lambda r: (r["experiment"],)).items():
-        rows = table1_rows(recs, paper)
-        written.append(write_csv(out_dir / "tables" / f"{experiment}_table1_{profile}.csv", rows))
+    for problem, name, recs in problems(records):
+        rows = table1_rows(recs, paper if problem == PAPER_PROBLEM else [])
+        written.append(write_csv(out_dir / "tables" / f"{name}_{profile}.csv", rows))
         fig, _ = figure(recs)
-        written.append(save_figure(fig, out_dir / "figures" / f"{experiment}_fig3_{profile}.png"))
+        fig.suptitle(problem, fontsize=9)
+        figure_name = name.replace("table1", "fig3")
+        written.append(save_figure(fig, out_dir / "figures" / f"{figure_name}_{profile}.png"))
         for r in rows:
-            print(f"{experiment} {r['model']}: min L2 (MSE) {r['min_l2_mse_mean']:.3g} "
+            print(f"{name} {r['model']}: min L2 (MSE) {r['min_l2_mse_mean']:.3g} "
                   f"(paper {r['paper_min_l2'] or '-'}), min rel L2 {r['min_rel_l2_mean']:.3g}, "
                   f"{r['n_params_trainable']:,} params (paper {r['paper_n_params'] or '-'})")
     return written
+
+
+def glance(records: list[dict], paper_dir: Path, profile: str) -> list[dict]:
+    """One summary row per problem: minimum mesh MSE over training, mean over seeds, per model."""
+    paper = read_csv(paper_dir / "table1_poisson.csv")
+    out = []
+    for problem, _, recs in problems(records):
+        rows = table1_rows(recs, [])
+        case = "Eq. 4 (the paper's problem)" if problem == PAPER_PROBLEM else problem
+        out.append(glance_row(recs[0]["experiment"], profile, case, "min mesh MSE, mean", rows,
+                              paper_best=paper_best(paper, "min_l2") if problem == PAPER_PROBLEM else "",
+                              value="min_l2_mse_mean", n="n"))
+    return out

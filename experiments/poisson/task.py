@@ -78,6 +78,12 @@ class PoissonTask:
         self.boundary, self.boundary_values = put(boundary), put(self.pde.boundary(boundary))
         self.mesh, self.exact = put(mesh), put(self.pde.exact(mesh))
 
+    def describe(self) -> str:
+        return self.pde.describe()
+
+    def steps_per_epoch(self, batch_size: int | None) -> int:
+        return 1  # every step sees every collocation point
+
     def batches(self, batch_size: int | None, generator: torch.Generator) -> Iterator[None]:
         if batch_size is not None:
             raise ValueError("PoissonTask trains full batch; set trainer.batch_size=null")

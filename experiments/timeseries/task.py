@@ -58,6 +58,10 @@ class TimeSeriesTask:
         self.train_set = (x[train].to(device, dtype), y[train].to(device, dtype))
         self.test_set = (x[test].to(device, dtype), y[test].to(device, dtype))
 
+    def describe(self) -> str:
+        return (f"Eq. 5, delays {list(self.delays)}, {self.n_samples} windows of {self.window}, "
+                f"{self.split} split, data seed {self.data_seed}")
+
     def steps_per_epoch(self, batch_size: int | None) -> int:
         n = len(self.train_set[0])
         return 1 if batch_size is None else math.ceil(n / batch_size)

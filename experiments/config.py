@@ -1,0 +1,130 @@
+"""What conf/ needs from Python: resolvers for profiles and sweeps, the experiment-fits-model
+check, and a trial's identity.
+
+conf/ is composed by Hydra; these resolvers are registered when `experiments` is imported, so
+every entry point (runner, fetch, tests) composes the same config:
+
+- `${per_profile:{paper:5000,quick:1000,smoke:200}}`: a value that differs by profile (data
+  sizes); profiles it does not name take the `paper` value.
+- `${scaled:20000}` / `${scaled:40,epochs}`: a step (or epoch) count of the paper protocol,
+  scaled by the profile's `scale` (conf/profile/*.yaml): ceil(n * scale.steps), at least 1, then
+  capped by scale.max_steps (max_epochs). One generic rule instead of a file per experiment.
+- `${sweep_models:}` / `${sweep_seeds:}`: what `-m experiment=E` sweeps: the experiment's
+  lineup (conf/lineup.yaml) and seeds 0..n-1, n = min(seeds, scale.max_seeds).
+- `${image_io:mnist,channels}`: a data set's channels, size or classes (experiments/images/specs.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+
+from omegaconf import DictConfig, OmegaConf
+
+# Top-level keys that say what a trial computes; everything else (paths, the lineup, display,
+# sizes tables, profile scale factors, hydra) either does not change the result or is already
+# reflected in these once resolved. profile_name stays: records are reported per profile.
+IDENTITY = ("experiment_name", "profile_name", "model_name", "seed", "task", "model", "trainer")
+# Keys inside those that change where a trial runs or reads from, not what it computes.
+NOT_IDENTIFYING = ("trainer.device", "trainer.progress", "task.root", "task.download", "task.verify",
+                   "task.eval_batch_size")
+# Launch overrides that pick a trial of the experiment's own protocol (beside its sweep keys).
+PROTOCOL_KEYS = ("experiment", "profile", "model", "seed")
+SCHEMA = 2  # record layout; records without it come from the layout before experiments were deltas
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot run; the message is one line saying what to change."""
+
+
+def _per_profile(values: DictConfig, *, _root_: DictConfig):
+    profile = _root_.profile_name
+    if profile not in values and "paper" not in values:
+        raise ConfigError(f"per_profile: {dict(values)} names neither profile {profile!r} nor 'paper'")
+    return values[profile] if profile in values else values["paper"]
+
+
+def _scaled(n: int, kind: str = "steps", *, _root_: DictConfig) -> int:
+    if kind not in ("steps", "epochs"):
+        raise ConfigError(f"scaled: kind must be 'steps' or 'epochs', got {kind!r}")
+    scale = _root_.scale
+    value = max(1, math.ceil(n * scale.steps))
+    cap = scale.get(f"max_{kind}")
+    return value if cap is None else min(value, cap)
+
+
+def _sweep_models(*, _root_: DictConfig) -> str:
+    return ",".join(_root_.models)
+
+
+def _sweep_seeds(*, _root_: DictConfig) -> str:
+    n = _root_.seeds if _root_.scale.max_seeds is None else min(_root_.seeds, _root_.scale.max_seeds)
+    return f"range(0,{n})"
+
+
+def _image_io(name: str, field: str) -> int:
+    from experiments.images.specs import SPECS
+    if name not in SPECS:
+        raise ConfigError(f"task.dataset={name!r} is not an image data set; choose one of {sorted(SPECS)}")
+    return getattr(SPECS[name], field)
+
+
+def register_resolvers() -> None:
+    for name, fn in (("per_profile", _per_profile), ("scaled", _scaled), ("sweep_models", _sweep_models),
+                     ("sweep_seeds", _sweep_seeds), ("image_io", _image_io)):
+        if not OmegaConf.has_resolver(name):
+            OmegaConf.register_new_resolver(name, fn)
+
+
+def check_model(cfg: DictConfig) -> None:
+    """Raise ConfigError (one line) when the chosen model is not in the experiment's lineup."""
+    if cfg.model_name not in cfg.models:
+        raise ConfigError(f"experiment={cfg.experiment_name} does not take model={cfg.model_name}; its models: "
+                          f"{', '.join(cfg.models)} (conf/lineup.yaml lists each experiment's models)")
+
+
+def identity(config: dict, *, with_seed: bool = True) -> dict:
+    """The part of a resolved config that identifies a trial (a deep copy)."""
+    ident = json.loads(json.dumps({k: config[k] for k in IDENTITY if k in config}))
+    if not with_seed:
+        ident.pop("seed", None)
+    for dotted in NOT_IDENTIFYING:
+        *parents, leaf = dotted.split(".")
+        node = ident
+        for p in parents:
+            node = node.get(p, {}) if isinstance(node, dict) else {}
+        if isinstance(node, dict):
+            node.pop(leaf, None)
+    return ident
+
+
+def digest(data: dict) -> str:
+    """16 hex digits of the SHA-256 of canonical JSON."""
+    blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def trial_key(config: dict) -> str:
+    """A trial's key in the store: the digest of its identity."""
+    return digest(identity(config))
+
+
+def config_hash(config: dict) -> str:
+    """The digest of everything but the seed: trials with equal hashes are seeds of one configuration."""
+    return digest(identity(config, with_seed=False))
+
+
+def is_protocol(overrides: list[str] | None, sweep_keys: list[str]) -> bool:
+    """Whether launch overrides pick a trial of the experiment's protocol (its own sweep), rather
+    than one with other settings (an own sweep, a tuning trial). Unknown overrides count as protocol."""
+    if overrides is None:
+        return True
+    allowed = set(PROTOCOL_KEYS) | set(sweep_keys)
+    for override in overrides:
+        key = override.split("=", 1)[0].lstrip("+~")
+        if key.startswith("hydra") or key.startswith("paths.") or key in NOT_IDENTIFYING:
+            continue
+        if key not in allowed:
+            return False
+    return True

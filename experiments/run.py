@@ -10,6 +10,7 @@ by the hash of their config and skipped, so an interrupted sweep is completed by
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import sys
@@ -20,7 +21,7 @@ import hydra
 import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 from experiments.config import SCHEMA, ConfigError, check_model, config_hash, is_protocol, trial_key
 from experiments.env import describe_device, git_commit, pick_device, pick_dtype, seed_everything
@@ -59,7 +60,7 @@ def run_trial(cfg: DictConfig, overrides: list[str] | None = None, sweep_keys: l
                    progress=cfg.trainer.progress)
     summary = summarize(model, result, device, wall_time_s=time.perf_counter() - t0, started=started)
     record = {
-        "schema": SCHEMA, "key": key, "config_hash": config_hash(config), "status": result.status,
+        "schema": SCHEMA, "key": key, "config_hash": seedless_hash(cfg), "status": result.status,
         "experiment": experiment, "profile": cfg.profile_name, "model": cfg.model_name, "seed": cfg.seed,
         # what the report shows, so it never re-composes configs or rebuilds tasks
         "label": cfg.model_label, "color": cfg.models[cfg.model_name], "lineup": list(cfg.models),
@@ -76,6 +77,15 @@ def run_trial(cfg: DictConfig, overrides: list[str] | None = None, sweep_keys: l
     log.info("%s %s/%s model=%s seed=%d: %s -> %s", result.status, experiment, key, cfg.model_name,
              cfg.seed, ", ".join(f"{m}={summary['final_' + m]:.3e}" for m in metrics), path)
     return record
+
+
+def seedless_hash(cfg: DictConfig) -> str:
+    """The configuration's hash without its seed, also where a value follows the seed (KAN's
+    `seed: ${seed}`): the hash of the config as seed 0 resolves it."""
+    at_zero = copy.deepcopy(cfg)  # deep: interpolations such as ${seed} must resolve against this copy
+    with open_dict(at_zero):
+        at_zero.seed = 0
+    return config_hash(OmegaConf.to_container(at_zero, resolve=True))
 
 
 def phase(trainer: DictConfig, model: torch.nn.Module) -> Phase:

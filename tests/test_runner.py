@@ -176,6 +176,14 @@ def test_same_seed_same_metrics(compose_cfg, tmp_path, model):
     assert third["history"][-1] != first["history"][-1]
 
 
+def test_seeds_of_one_configuration_share_its_hash(compose_cfg):
+    # KAN's model config follows the seed (`seed: ${seed}`); its seeds are still one configuration
+    kan = [run_trial(compose_cfg("experiment=fit1d", "model=kan", "profile=smoke", f"seed={s}")) for s in (0, 1)]
+    assert kan[0]["key"] != kan[1]["key"] and kan[0]["config_hash"] == kan[1]["config_hash"]
+    other = run_trial(compose_cfg("experiment=fit1d", "model=kan", "profile=smoke", "task.level=1"))
+    assert other["config_hash"] != kan[0]["config_hash"]
+
+
 def test_finished_trial_is_skipped(compose_cfg, tmp_path):
     cfg = compose_cfg("experiment=fit1d", "model=mlp_relu", "profile=smoke")
     record = run_trial(cfg)

@@ -124,7 +124,10 @@ def main(argv: list[str] | None = None) -> int:
               f"first (make quick, or make reproduce PROFILE={args.profile})", file=sys.stderr)
         return 1
     glance = []
-    for (family,), recs in group_by(records, lambda r: (family_of(r),)).items():
+    families = group_by(records, lambda r: (family_of(r),))
+    order = [f"experiments.{name}" for name in summary.FAMILIES]  # the paper's order, others after
+    for (family,), recs in sorted(families.items(), key=lambda kv: (order.index(kv[0][0]) if kv[0][0] in order
+                                                                    else len(order), kv[0][0])):
         module = importlib.import_module(f"{family}.report")
         for path in module.report(recs, args.out, args.paper, args.profile):
             print(f"wrote {path}")

@@ -81,7 +81,7 @@ def _phase(records: list[dict], phase: int) -> list[dict]:
     return out
 
 
-def figure(records: list[dict]):
+def figure(records: list[dict], suptitle: str = ""):
     """Rows: Fig. 3's three panels; columns: the Adam phase and the L-BFGS phase, whose steps
     (up to 20 iterations each) would be a sliver on a shared step axis."""
     n_phases = 1 + max(row["phase"] for r in records for row in r["history"])
@@ -101,6 +101,7 @@ def figure(records: list[dict]):
     for col in range(n_phases):
         axes[-1, col].set_xlabel("step" if col == 0 else "step (one L-BFGS step: up to 20 iterations)")
     axes[0, 0].legend(fontsize=8)
+    fig.suptitle(suptitle, fontsize=10)
     fig.tight_layout()
     return fig, axes
 
@@ -121,8 +122,7 @@ def report(records: list[dict], out_dir: Path, paper_dir: Path, profile: str) ->
     for problem, name, recs in problems(records):
         rows = table1_rows(recs, paper if problem == PAPER_PROBLEM else [])
         written.append(write_csv(out_dir / "tables" / f"{name}_{profile}.csv", rows))
-        fig, _ = figure(recs)
-        fig.suptitle(problem, fontsize=9)
+        fig, _ = figure(recs, f"problem: {problem}")
         figure_name = name.replace("table1", "fig3")
         written.append(save_figure(fig, out_dir / "figures" / f"{figure_name}_{profile}.png"))
         for r in rows:

@@ -19,6 +19,8 @@ from torch import Tensor, nn
 class KAN(nn.Module):
     """(..., in_features) -> (..., out_features) through KAN layers of widths `hidden`."""
 
+    vectorizable = False  # pykan's forward is not written for torch.func.vmap: seeds train one by one
+
     def __init__(self, in_features: int, out_features: int, hidden: Sequence[int] = (5,), grid: int = 5,
                  k: int = 3, grid_range: tuple[float, float] = (-1.0, 1.0), seed: int = 0,
                  device=None, dtype=None):

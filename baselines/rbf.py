@@ -5,7 +5,7 @@
 One isotropic width s_i per component; centres, widths and the linear head all train. The paper
 cites RBF networks' universal approximation (Park and Sandberg, 1991) as GMNM's motivation but
 does not compare against one: this is that comparison. GMNM's `diag` reading is the same network
-with one width per axis (and no head bias by default), so the maths is gmnm.functional's.
+with one width per axis (and no head bias by default), so it runs on gmnm.fused's kernels.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from gmnm import functional as F
+from gmnm.fused import DiagLaplacian, DiagMixture
 
 
 class RBFNetwork(nn.Module):
@@ -65,16 +65,16 @@ class RBFNetwork(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         lead = x.shape[:-1]
-        g = F.gaussian(F.diag_sq_distance(x.reshape(-1, self.in_features), self.mu, self._scales()))  # (N, m)
-        return self.head(g).reshape(*lead, self.out_features)
+        out = DiagMixture.apply(x.reshape(-1, self.in_features), self.mu, self._scales(), self.head.weight)[0]
+        if self.head.bias is not None:
+            out = out + self.head.bias
+        return out.reshape(*lead, self.out_features)  # (N, out) -> (..., out)
 
     def laplacian(self, x: Tensor) -> Tensor:
         """Closed-form Laplacian of the output in x: (..., d) -> (..., out); the bias has no curvature."""
-        lead, x2 = x.shape[:-1], x.reshape(-1, self.in_features)
-        s = self._scales()
-        g = F.gaussian(F.diag_sq_distance(x2, self.mu, s))
-        c = F.diag_laplacian_factor(x2, self.mu, s)  # lap g_i / g_i
-        return ((g * c) @ self.head.weight.T).reshape(*lead, self.out_features)
+        lead = x.shape[:-1]
+        lap = DiagLaplacian.apply(x.reshape(-1, self.in_features), self.mu, self._scales(), self.head.weight)[0]
+        return lap.reshape(*lead, self.out_features)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

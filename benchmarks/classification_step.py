@@ -14,6 +14,7 @@ Needs the data set (see README: GMNM_DATA).
 from __future__ import annotations
 
 import argparse
+from functools import partial
 
 import torch
 
@@ -51,9 +52,8 @@ def main(argv=None) -> None:
         return
     model = nets["cnn"]
     steps = task.steps_per_epoch(args.batch_size)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     t0 = now()
-    result = train(model, task, [Phase(opt, steps=steps, eval_every=steps)], batch_size=args.batch_size,
+    result = train(model, task, [Phase(partial(torch.optim.Adam, lr=1e-3), steps=steps, eval_every=steps)], batch_size=args.batch_size,
                    generator=torch.Generator().manual_seed(0), device=device, progress=False)
     wall = now() - t0
     data_s = med["cnn"]["batch"] * steps / 1000

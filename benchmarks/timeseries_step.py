@@ -14,6 +14,7 @@ interleaved rounds and the median round is reported, so a burst of load hits all
 from __future__ import annotations
 
 import argparse
+from functools import partial
 import statistics
 
 import torch
@@ -27,8 +28,7 @@ from gmnm import count_parameters
 
 def time_trainer(model, task, steps, batch_size, device) -> tuple[float, float]:
     """(ms/step of the trainer, ms per evaluation of train + test sets)."""
-    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-3)
-    result = train(model, task, [Phase(opt, steps=steps, eval_every=steps)], batch_size=batch_size,
+    result = train(model, task, [Phase(partial(torch.optim.Adam, lr=1e-3), steps=steps, eval_every=steps)], batch_size=batch_size,
                    generator=torch.Generator().manual_seed(0), device=device, progress=False)
     now = timer(device)
     t0 = now()

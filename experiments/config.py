@@ -27,10 +27,10 @@ from omegaconf import DictConfig, OmegaConf
 # reflected in these once resolved. profile_name stays: records are reported per profile.
 IDENTITY = ("experiment_name", "profile_name", "model_name", "seed", "task", "model", "trainer")
 # Keys inside those that change where a trial runs or reads from, not what it computes.
-NOT_IDENTIFYING = ("trainer.device", "trainer.progress", "task.root", "task.download", "task.verify",
-                   "task.eval_batch_size")
+NOT_IDENTIFYING = ("trainer.device", "trainer.progress", "trainer.seeds_per_process", "trainer.vectorize",
+                   "task.root", "task.download", "task.verify", "task.eval_batch_size")
 # Launch overrides that pick a trial of the experiment's own protocol (beside its sweep keys).
-PROTOCOL_KEYS = ("experiment", "profile", "model", "seed")
+PROTOCOL_KEYS = ("experiment", "profile", "model", "seed", "seed_group")
 SCHEMA = 2  # record layout; records without it come from the layout before experiments were deltas
 
 
@@ -111,7 +111,8 @@ def trial_key(config: dict) -> str:
 
 
 def config_hash(config: dict) -> str:
-    """The digest of everything but the seed: trials with equal hashes are seeds of one configuration."""
+    """The digest of everything but the seed: trials with equal hashes are seeds of one configuration.
+    Values that follow the seed (KAN's `seed: ${seed}`) differ too: hash the config resolved at seed 0."""
     return digest(identity(config, with_seed=False))
 
 

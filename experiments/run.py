@@ -3,9 +3,11 @@
     python -m experiments.run experiment=fit2d                       # its default model, seed 0
     python -m experiments.run experiment=fit2d model=kan seed=3 task.level=2
     python -m experiments.run -m experiment=fit2d profile=quick      # the experiment's sweep
+    python -m experiments.run experiment=fit2d seed_group=[0,1,2,3]   # four seeds, vectorised
 
 A trial is (experiment, model, seed, config). Finished trials are found in the result store
 by the hash of their config and skipped, so an interrupted sweep is completed by re-running it.
+A sweep hands the seeds of one configuration to one process (`trainer.seeds_per_process`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from experiments.config import SCHEMA, ConfigError, check_model, config_hash, is_protocol, trial_key
+from experiments.ensemble import train_ensemble
 from experiments.env import describe_device, git_commit, pick_device, pick_dtype, seed_everything
 from experiments.store import ResultStore
 from experiments.train import Phase, train
@@ -33,66 +36,107 @@ log = logging.getLogger(__name__)
 
 
 def run_trial(cfg: DictConfig, overrides: list[str] | None = None, sweep_keys: list[str] = ()) -> dict:
-    """Run (or skip) one trial. `overrides` are the command-line overrides that composed cfg and
-    `sweep_keys` the keys the experiment's own sweep varies; together they tell the report
-    whether this trial belongs to the experiment's protocol or to a sweep of the user's own."""
+    """Run (or skip) the trial of cfg.seed; its record. See run_seeds."""
+    return run_seeds(cfg, [cfg.seed], overrides, sweep_keys)[0]
+
+
+def run_seeds(cfg: DictConfig, seeds: list[int], overrides: list[str] | None = None,
+              sweep_keys: list[str] = ()) -> list[dict]:
+    """Run (or skip) the trials of these seeds of cfg's configuration, in one process; their records.
+
+    Several seeds train as one vectorised computation (experiments.ensemble) where the model
+    allows it, else one after another; either way each seed's record is the one its own trial
+    would write, under its own key. `overrides` are the command-line overrides that composed cfg
+    and `sweep_keys` the keys the experiment's own sweep varies; together they tell the report
+    whether these trials belong to the experiment's protocol or to a sweep of the user's own.
+    """
     check_model(cfg)
-    config = OmegaConf.to_container(cfg, resolve=True)
-    key, experiment = trial_key(config), cfg.experiment_name
     store = ResultStore(cfg.paths.store_dir)
-    if store.is_finished(experiment, key):
-        log.info("skip %s/%s: already in %s", experiment, key, store.root)
-        return store.get(experiment, key)
+    trials = {s: _seeded(cfg, s) for s in seeds}  # seed -> (cfg, resolved config, key)
+    # the configuration's hash leaves the seed out, also where a value follows it (KAN's ${seed})
+    group_hash = config_hash(_seeded(cfg, 0)[1])
+    records = {s: store.get(cfg.experiment_name, key) for s, (_, _, key) in trials.items()
+               if store.is_finished(cfg.experiment_name, key)}
+    for s in records:
+        log.info("skip %s/%s: already in %s", cfg.experiment_name, trials[s][2], store.root)
+    todo = [s for s in seeds if s not in records]
+    if not todo:
+        return [records[s] for s in seeds]
 
     device, dtype = pick_device(cfg.trainer.device), pick_dtype(cfg.trainer.dtype)
-    seed_everything(cfg.seed)
+    seed_everything(todo[0])
     task = instantiate(cfg.task)
     task.setup(device, dtype)
-    model = instantiate(cfg.model).to(device=device, dtype=dtype)
-    phases = [phase(cfg.trainer, model)]
+    models = []
+    for s in todo:  # each initialised from its own seed, exactly as its sequential trial is
+        seed_everything(s)
+        models.append(instantiate(trials[s][0].model).to(device=device, dtype=dtype))
+    phases = [phase(cfg.trainer)]
     if cfg.trainer.get("finetune") is not None:  # optional second phase, e.g. L-BFGS after Adam
-        phases.append(phase(cfg.trainer.finetune, model))
+        phases.append(phase(cfg.trainer.finetune))
 
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
-    result = train(model, task, phases, batch_size=cfg.trainer.batch_size,
-                   generator=torch.Generator().manual_seed(cfg.seed), device=device,
-                   progress=cfg.trainer.progress)
-    summary = summarize(model, result, device, wall_time_s=time.perf_counter() - t0, started=started)
-    record = {
-        "schema": SCHEMA, "key": key, "config_hash": seedless_hash(cfg), "status": result.status,
-        "experiment": experiment, "profile": cfg.profile_name, "model": cfg.model_name, "seed": cfg.seed,
-        # what the report shows, so it never re-composes configs or rebuilds tasks
-        "label": cfg.model_label, "color": cfg.models[cfg.model_name], "lineup": list(cfg.models),
-        "arch": architecture(model), "problem": task.describe(),
-        "overrides": overrides, "sweep_keys": list(sweep_keys), "protocol": is_protocol(overrides, sweep_keys),
-        "config": {k: v for k, v in config.items() if k != "lineup"}, "summary": summary,
-        "history": result.history,
-    }
-    if hasattr(task, "artifacts"):  # small outputs a report shows, e.g. reconstructed images
-        model.eval()
-        record["artifacts"] = task.artifacts(model)
-    path = store.put(record)
-    metrics = [k[len("final_"):] for k in summary if k.startswith("final_")]
-    log.info("%s %s/%s model=%s seed=%d: %s -> %s", result.status, experiment, key, cfg.model_name,
-             cfg.seed, ", ".join(f"{m}={summary['final_' + m]:.3e}" for m in metrics), path)
-    return record
+    generators = [torch.Generator().manual_seed(s) for s in todo]
+    if len(todo) > 1 and vectorize(cfg.trainer.get("vectorize", "auto"), device):
+        results = train_ensemble(models, task, phases, batch_size=cfg.trainer.batch_size, generators=generators,
+                                 device=device, progress=cfg.trainer.progress)
+    else:
+        results = [train(model, task, phases, batch_size=cfg.trainer.batch_size, generator=g, device=device,
+                         progress=cfg.trainer.progress) for model, g in zip(models, generators)]
+    wall = (time.perf_counter() - t0) / len(todo)  # each seed's share of the process's time
+    for s, model, result in zip(todo, models, results):
+        trial_cfg, config, key = trials[s]
+        summary = summarize(model, result, device, wall_time_s=wall, started=started, seeds_in_process=len(todo))
+        seed_overrides = None if overrides is None else [
+            o for o in overrides if o.split("=", 1)[0] not in ("seed", "seed_group")] + [f"seed={s}"]
+        record = {
+            "schema": SCHEMA, "key": key, "config_hash": group_hash, "status": result.status,
+            "experiment": cfg.experiment_name, "profile": cfg.profile_name, "model": cfg.model_name, "seed": s,
+            # what the report shows, so it never re-composes configs or rebuilds tasks
+            "label": cfg.model_label, "color": cfg.models[cfg.model_name], "lineup": list(cfg.models),
+            "arch": architecture(model), "problem": task.describe(),
+            "overrides": seed_overrides, "sweep_keys": list(sweep_keys),
+            "protocol": is_protocol(seed_overrides, sweep_keys),
+            "config": {k: v for k, v in config.items() if k not in ("lineup", "seed_group")},
+            "summary": summary, "history": result.history,
+        }
+        if hasattr(task, "artifacts"):  # small outputs a report shows, e.g. reconstructed images
+            model.eval()
+            record["artifacts"] = task.artifacts(model)
+        path = store.put(record)
+        metrics = [k[len("final_"):] for k in summary if k.startswith("final_")]
+        log.info("%s %s/%s model=%s seed=%d: %s -> %s", result.status, cfg.experiment_name, key, cfg.model_name,
+                 s, ", ".join(f"{m}={summary['final_' + m]:.3e}" for m in metrics), path)
+        records[s] = record
+    return [records[s] for s in seeds]
 
 
-def seedless_hash(cfg: DictConfig) -> str:
-    """The configuration's hash without its seed, also where a value follows the seed (KAN's
-    `seed: ${seed}`): the hash of the config as seed 0 resolves it."""
-    at_zero = copy.deepcopy(cfg)  # deep: interpolations such as ${seed} must resolve against this copy
-    with open_dict(at_zero):
-        at_zero.seed = 0
-    return config_hash(OmegaConf.to_container(at_zero, resolve=True))
+def vectorize(choice: str | bool, device: torch.device) -> bool:
+    """trainer.vectorize: true, false, or auto: on CUDA, where one small model leaves the device idle.
+    On a CPU a stack of seeds is faster only for the smallest models (benchmarks/seeds.py): their
+    steps are dominated by per-operation overhead, while larger ones lose the caches' locality."""
+    if choice == "auto":
+        return device.type == "cuda"
+    if isinstance(choice, bool):
+        return choice
+    raise ConfigError(f"trainer.vectorize must be true, false or auto, got {choice!r}")
 
 
-def phase(trainer: DictConfig, model: torch.nn.Module) -> Phase:
-    """One training phase from a trainer (or finetune) node: its optimizer over the trainable parameters."""
-    params = [p for p in model.parameters() if p.requires_grad]
-    return Phase(instantiate(trainer.optimizer)(params), steps=trainer.get("steps"),
-                 epochs=trainer.get("epochs"), eval_every=trainer.get("eval_every"))
+def _seeded(cfg: DictConfig, seed: int) -> tuple[DictConfig, dict, str]:
+    """cfg as the sequential trial of `seed` composes it (seed-dependent values re-resolved), its
+    resolved container and its key in the store."""
+    one = copy.deepcopy(cfg)  # deep: interpolations such as ${seed} must resolve against this copy
+    with open_dict(one):
+        one.seed, one.seed_group = seed, None
+    config = OmegaConf.to_container(one, resolve=True)
+    return one, config, trial_key(config)
+
+
+def phase(trainer: DictConfig) -> Phase:
+    """One training phase from a trainer (or finetune) node; its optimizer is a partial over parameters."""
+    return Phase(instantiate(trainer.optimizer), steps=trainer.get("steps"), epochs=trainer.get("epochs"),
+                 eval_every=trainer.get("eval_every"))
 
 
 def architecture(model: torch.nn.Module) -> str:
@@ -100,7 +144,7 @@ def architecture(model: torch.nn.Module) -> str:
     return f"{type(model).__name__}({model.extra_repr()})" if model.extra_repr() else type(model).__name__
 
 
-def summarize(model, result, device, *, wall_time_s: float, started: datetime) -> dict:
+def summarize(model, result, device, *, wall_time_s: float, started: datetime, seeds_in_process: int = 1) -> dict:
     """Size, cost and provenance of a trial, plus the final and the minimum of every metric."""
     metrics = [k for k in result.history[-1] if k not in ("step", "phase", "loss")]
     return {
@@ -108,6 +152,7 @@ def summarize(model, result, device, *, wall_time_s: float, started: datetime) -
         "n_params_all": count_parameters(model, trainable_only=False),
         "steps": result.steps,
         "wall_time_s": wall_time_s,
+        "seeds_in_process": seeds_in_process,  # > 1: trained vectorised with others; times are shares
         "ms_per_step": result.ms_per_step,
         "ms_per_step_phases": result.ms_per_step_phases,
         "device": describe_device(device),
@@ -126,9 +171,10 @@ def _finite_min(values) -> float:
 @hydra.main(config_path="../conf", config_name="config", version_base="1.3")
 def main(cfg: DictConfig) -> None:
     hydra_cfg = HydraConfig.get()
-    sweep_keys = [k for k in hydra_cfg.sweeper.params or {} if k not in ("model", "seed")]
+    sweep_keys = [k for k in hydra_cfg.sweeper.params or {} if k not in ("model", "seed", "seed_group")]
+    seeds = list(cfg.seed_group) if cfg.get("seed_group") else [cfg.seed]  # a group: experiments/sweep.py
     try:
-        run_trial(cfg, overrides=list(hydra_cfg.overrides.task), sweep_keys=sweep_keys)
+        run_seeds(cfg, seeds, overrides=list(hydra_cfg.overrides.task), sweep_keys=sweep_keys)
     except ConfigError as e:  # a user error: one line, no traceback
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)

@@ -1,9 +1,9 @@
 """The one training loop every experiment shares. No Hydra here: it takes built objects.
 
 A task is an `experiments.task.Task`. Training runs in phases (e.g. Adam, then L-BFGS), each
-an optimizer with a length in steps or in epochs (passes over the task's training data, which
-the task converts to steps); every optimizer is stepped through a closure, so both kinds are
-driven alike. The loop evaluates every `eval_every` steps of a phase (by default once per
+an optimizer, built over the trainable parameters when the phase starts, with a length in steps
+or in epochs (passes over the task's training data, which the task converts to steps); every
+optimizer is stepped through a closure, so both kinds are driven alike. The loop evaluates every `eval_every` steps of a phase (by default once per
 epoch) and stops early, marking the trial diverged, when the loss or a metric stops being
 finite.
 """
@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import torch
-from torch import nn
+from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 
 @dataclass
 class Phase:
-    optimizer: torch.optim.Optimizer
+    optimizer: Callable[[list[Tensor]], torch.optim.Optimizer]  # parameters -> optimizer (a partial)
     steps: int | None = None  # exactly one of steps and epochs
     epochs: int | None = None
     eval_every: int | None = None  # steps; None with epochs: once per epoch
@@ -44,7 +45,7 @@ class Phase:
 
 @dataclass
 class TrainResult:
-    status: str  # "complete" or "diverged"
+    status: str = "complete"  # or "diverged"
     history: list[dict] = field(default_factory=list)  # one row per evaluation
     steps: int = 0
     train_time_s: float = 0.0  # optimizer steps only, evaluations excluded
@@ -59,37 +60,61 @@ class TrainResult:
     def ms_per_step_phases(self) -> list[float]:
         return [1000 * t / n if n else float("nan") for t, n in zip(self.phase_times_s, self.phase_steps)]
 
+    def record(self, step: int, phase: int, loss: float | None, metrics: dict[str, float]) -> bool:
+        """Append an evaluation; False (and status diverged) when the loss or a metric is not finite."""
+        self.history.append({"step": step, "phase": phase, "loss": loss, **metrics})
+        finite = (loss is None or math.isfinite(loss)) and all(math.isfinite(v) for v in metrics.values())
+        if not finite:
+            self.status = "diverged"
+        return finite
 
-def _sync(device: torch.device) -> None:
+    def clock(self, seconds: float, phase_steps: int, step: int) -> None:
+        self.train_time_s += seconds
+        self.phase_times_s[-1] += seconds
+        self.phase_steps[-1] = phase_steps
+        self.steps = step
+
+
+def sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
 
 
+def evaluate(model: nn.Module, task) -> dict[str, float]:
+    model.eval()
+    metrics = task.evaluate(model)
+    model.train()
+    return metrics
+
+
 def train(model: nn.Module, task, phases: list[Phase], *, batch_size: int | None, generator: torch.Generator,
-          device: torch.device, progress: bool = True) -> TrainResult:
-    """Run the phases in order; steps in the history are counted across phases."""
+          device: torch.device, progress: bool = True, result: TrainResult | None = None,
+          batches: Iterator | None = None) -> TrainResult:
+    """Run the phases in order; steps in the history are counted across phases.
+
+    result and batches continue a training whose earlier phases ran elsewhere (the seed ensemble
+    runs its L-BFGS phase per seed): the history goes on from result's last step and phase.
+    """
     if not phases:
         raise ValueError("train: no training phase given")
-    plan = [(phase.optimizer, *phase.resolve(task, batch_size)) for phase in phases]
-    total = sum(steps for _, steps, _ in plan)
-    result = TrainResult(status="complete")
-    batches = task.batches(batch_size, generator)
-
-    def evaluate(step: int, phase: int, loss: float | None) -> bool:
-        model.eval()
-        metrics = task.evaluate(model)
-        model.train()
-        result.history.append({"step": step, "phase": phase, "loss": loss, **metrics})
-        return (loss is None or math.isfinite(loss)) and all(math.isfinite(v) for v in metrics.values())
-
-    evaluate(0, 0, None)  # the untrained model, so curves start at step 0
-    bar = tqdm(total=total, disable=None if progress else True, leave=False, dynamic_ncols=True)
-    step = 0
-    for phase, (optimizer, steps, eval_every) in enumerate(plan):
+    plan = [phase.resolve(task, batch_size) for phase in phases]
+    batches = batches if batches is not None else task.batches(batch_size, generator)
+    if result is None:
+        result = TrainResult()
+        result.record(0, 0, None, evaluate(model, task))  # the untrained model, so curves start at step 0
+        first_phase = 0
+    else:
+        first_phase = len(result.phase_steps)
+    params = [p for p in model.parameters() if p.requires_grad]
+    bar = tqdm(total=sum(steps for steps, _ in plan), disable=None if progress else True, leave=False,
+               dynamic_ncols=True)
+    step = result.steps
+    for phase, spec, (steps, eval_every) in zip(range(first_phase, first_phase + len(plan)), phases, plan):
+        optimizer = spec.optimizer(params)
         result.phase_steps.append(0)
         result.phase_times_s.append(0.0)
         start = time.perf_counter()
-        for _ in range(steps):
+        for i in range(steps):
             step += 1
             batch = next(batches)
 
@@ -101,18 +126,12 @@ def train(model: nn.Module, task, phases: list[Phase], *, batch_size: int | None
 
             loss = optimizer.step(closure)
             bar.update()
-            if (_ + 1) % eval_every == 0 or _ == steps - 1:
+            if (i + 1) % eval_every == 0 or i == steps - 1:
                 loss_value = float(loss.detach())  # syncs the device, so the clock below is honest
-                _sync(device)
-                elapsed = time.perf_counter() - start
-                result.train_time_s += elapsed
-                result.phase_times_s[-1] += elapsed
-                result.phase_steps[-1] = _ + 1
-                result.steps = step
-                finite = evaluate(step, phase, loss_value)
+                sync(device)
+                result.clock(time.perf_counter() - start, i + 1, step)
                 bar.set_postfix(loss=f"{loss_value:.3e}", refresh=False)
-                if not finite:
-                    result.status = "diverged"
+                if not result.record(step, phase, loss_value, evaluate(model, task)):
                     bar.close()
                     return result
                 start = time.perf_counter()

@@ -34,6 +34,7 @@ import torch
 from torch import Tensor, nn
 
 from gmnm import functional as F
+from gmnm.fused import DiagLaplacian, DiagMixture
 
 PROJECTIONS = ("diag", "full", "ridge")
 MU_INITS = ("uniform", "grid", "normal")
@@ -58,6 +59,9 @@ class GMNM(nn.Module):
         sigma_init: initial width of each Gaussian along every axis (scale = 1/sigma). None
             picks span * sqrt(d) / m^(1/d): about the spacing of m centres in the box, widened
             by sqrt(d) so that y^2 stays O(1) rather than O(d) when d is large.
+        fused: for "diag", compute the output and the Laplacian with the fused autograd
+            Functions of gmnm.fused (same values and gradients, the memory of an MLP block);
+            False uses the readable path of gmnm.functional, against which they are tested.
     """
 
     def __init__(
@@ -72,6 +76,7 @@ class GMNM(nn.Module):
         mu_init: str = "uniform",
         mu_range: tuple[float, float] = (-1.0, 1.0),
         sigma_init: float | None = None,
+        fused: bool = True,
         device=None,
         dtype=None,
     ):
@@ -101,6 +106,7 @@ class GMNM(nn.Module):
         self.in_features, self.out_features, self.n_components = in_features, out_features, n_components
         self.projection, self.rank, self.trainable_mu = projection, rank, trainable_mu
         self.mu_init, self.mu_range, self.sigma_init = mu_init, (low, high), sigma_init
+        self.fused = fused and projection == "diag"
 
         fk = {"device": device, "dtype": dtype}
         m, d = n_components, in_features
@@ -166,8 +172,11 @@ class GMNM(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         lead = self._check_input(x)
-        g = self._responses(x.reshape(-1, self.in_features))  # (N, m), N = prod(lead)
-        out = g @ self.pi.T  # (N, out): relaxed mixture, Eq. 1 with pi unconstrained
+        x2 = x.reshape(-1, self.in_features)  # (N, d), N = prod(lead)
+        if self.fused:
+            out = DiagMixture.apply(x2, self.mu, self.scale, self.pi)[0]  # (N, out)
+        else:
+            out = self._responses(x2) @ self.pi.T  # (N, out): relaxed mixture, Eq. 1 with pi unconstrained
         if self.bias is not None:
             out = out + self.bias
         return out.reshape(*lead, self.out_features)  # (..., out)
@@ -180,6 +189,8 @@ class GMNM(nn.Module):
         """
         lead = self._check_input(x)
         x2 = x.reshape(-1, self.in_features)  # (N, d)
+        if self.fused:
+            return DiagLaplacian.apply(x2, self.mu, self.scale, self.pi)[0].reshape(*lead, self.out_features)
         if self.projection == "diag":
             g = F.gaussian(F.diag_sq_distance(x2, self.mu, self.scale))
             c = F.diag_laplacian_factor(x2, self.mu, self.scale)
@@ -202,7 +213,8 @@ class GMNM(nn.Module):
              f"n_components={self.n_components}, projection={self.projection!r}")
         if self.projection == "full":
             s += f", rank={self.rank}"
-        return s + f", trainable_mu={self.trainable_mu}, bias={self.bias is not None}"
+        s += f", trainable_mu={self.trainable_mu}, bias={self.bias is not None}"
+        return s + (", fused=False" if self.projection == "diag" and not self.fused else "")
 
 
 def _grid_side(m: int, d: int) -> int:

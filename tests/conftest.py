@@ -103,3 +103,20 @@ def cifar_root(tmp_path_factory):
     root = tmp_path_factory.mktemp("cifar")
     made = {name: write_cifar(root, name, seed=i) for i, name in enumerate(("cifar10", "cifar100"))}
     return root, made
+
+
+def kill_after(cmd: list[str], cwd, store, n: int, timeout: float = 240) -> dict:
+    """Start cmd, SIGKILL it as soon as `store` holds n records; those records, by key."""
+    import signal
+    import subprocess
+    import time
+
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + timeout
+    while len(list(store.records())) < n:
+        assert proc.poll() is None, "the sweep ended before it could be killed"
+        assert time.monotonic() < deadline, "too few trials finished in time"
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    return {r["key"]: r for r in store.records()}

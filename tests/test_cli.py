@@ -2,12 +2,11 @@
 
 import itertools
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import pytest
+from conftest import kill_after
 
 from experiments.store import ResultStore
 
@@ -39,15 +38,7 @@ def test_sweep_killed_with_sigkill_is_completed_by_rerunning(tmp_path, cwd):
     # fit1d's sweep under smoke: 5 models x 4 levels x 1 seed; 200 steps so a kill lands mid-sweep.
     cmd = runner(tmp_path, "experiment=fit1d", "profile=smoke", "trainer.steps=200", multirun=True)
     store = ResultStore(tmp_path / "store")
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 180
-    while len(list(store.records())) < 3:
-        assert proc.poll() is None, "the sweep ended before it could be killed"
-        assert time.monotonic() < deadline, "no trial finished in time"
-        time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    done_before = {r["key"]: r for r in store.records()}
+    done_before = kill_after(cmd, cwd, store, 3)
     assert 3 <= len(done_before) < 20
 
     r = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=300)

@@ -188,3 +188,75 @@ def test_laplacian_of_one_gaussian_by_hand():
     z2 = 0.3 ** 2 + 0.5 ** 2
     expected = 1.5 * (16 * z2 - 8) * math.exp(-2 * z2)
     assert layer.laplacian(x).item() == pytest.approx(expected, rel=1e-12)
+
+
+def _pair(bias, trainable_mu, seed=0):
+    """A fused diag GMNM and a readable one with the same parameters, moved off their initial values."""
+    torch.manual_seed(seed)
+    fast = GMNM(3, 2, 7, bias=bias, trainable_mu=trainable_mu, sigma_init=0.7)
+    with torch.no_grad():
+        for p in fast.parameters():
+            p.add_(0.3 * torch.randn_like(p))
+    slow = GMNM(3, 2, 7, bias=bias, trainable_mu=trainable_mu, fused=False)
+    slow.load_state_dict(fast.state_dict())
+    return fast, slow
+
+
+@pytest.mark.parametrize("bias", [False, True])
+@pytest.mark.parametrize("trainable_mu", [True, False])
+@pytest.mark.parametrize("method", ["forward", "laplacian"])
+def test_fused_path_matches_the_readable_one(bias, trainable_mu, method):
+    fast, slow = _pair(bias, trainable_mu)
+    assert fast.fused and not slow.fused
+    x = torch.randn(4, 5, 3, requires_grad=True)
+    weights = torch.randn(4, 5, 2)
+    grads = []
+    for layer in (fast, slow):
+        y = getattr(layer, method)(x)
+        params = [x] + [p for p in layer.parameters() if p.requires_grad]
+        first = torch.autograd.grad((y * weights).sum(), params, create_graph=True, allow_unused=True)
+        second = torch.autograd.grad(sum(g.square().sum() for g in first if g is not None), params,
+                                     allow_unused=True)  # double backward
+        grads.append((y, first, second))
+    (y1, g1, h1), (y2, g2, h2) = grads
+    torch.testing.assert_close(y1, y2, rtol=1e-12, atol=1e-12)
+    for a, b in zip(g1, g2):
+        assert (a is None) == (b is None)  # the Laplacian does not depend on the bias
+        if a is not None:
+            torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+    for a, b in zip(h1, h2):
+        if a is None or b is None:
+            assert a is None or float(a.abs().max()) == 0  # the bias: its gradient is constant
+            continue
+        torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-11)
+
+
+@pytest.mark.parametrize("x_grad", [True, False])  # without: the factorised backward (few outputs)
+@pytest.mark.parametrize("out", [1, 9])  # 9 outputs on a 3-D input: the explicit backward
+def test_fused_functions_pass_gradcheck(x_grad, out):
+    from gmnm.fused import DiagLaplacian, DiagMixture
+    torch.manual_seed(0)
+    args = (torch.randn(6, 3, requires_grad=x_grad), torch.randn(5, 3, requires_grad=True),
+            (torch.rand(5, 3) + 0.5).requires_grad_(), torch.randn(out, 5, requires_grad=True))
+    for fn in (DiagMixture, DiagLaplacian):
+        for output in range(2):  # the layer's output, and the Gaussians the Function also returns
+            assert torch.autograd.gradcheck(lambda *t: fn.apply(*t)[output], args)
+            assert torch.autograd.gradgradcheck(lambda *t: fn.apply(*t)[output], args)
+
+
+def test_far_gaussians_are_floored_not_subnormal():
+    layer = GMNM(1, 1, 2, sigma_init=0.01).float()
+    with torch.no_grad():
+        layer.mu.copy_(torch.tensor([[0.0], [50.0]]))
+        layer.pi.fill_(1.0)
+    x = torch.tensor([[0.0]], dtype=torch.float32)
+    with torch.no_grad():
+        g = layer.gaussians(x)  # the readable path underflows the far one to 0
+        out = float(layer(x))
+    assert float(g[0, 1]) == 0.0  # fused: exactly 1 from the near one, plus the floor eps^2 from the far one
+    assert out == pytest.approx(1.0 + torch.finfo(torch.float32).eps ** 2, rel=1e-6)
+
+
+@pytest.mark.parametrize("projection", ["full", "ridge"])
+def test_other_readings_take_the_readable_path(projection):
+    assert not GMNM(3, 1, 4, projection=projection).fused

@@ -103,7 +103,7 @@ def test_a_model_that_does_not_fit_is_refused_in_one_line(tmp_path, experiment, 
 
 
 @pytest.mark.parametrize("profile,steps,every,n_train,seeds", [("paper", 20000, 200, 5000, "range(0,5)"),
-                                                              ("quick", 2000, 20, 1000, "range(0,3)"),
+                                                              ("quick", 2000, 20, 1000, "range(0,5)"),
                                                               ("smoke", 10, 2, 200, "range(0,1)")])
 def test_profiles_scale_the_protocol(profile, steps, every, n_train, seeds):
     cfg = compose("experiment=fit2d", f"profile={profile}", hydra=True)
@@ -117,7 +117,7 @@ def test_profiles_scale_epochs_phases_and_own_numbers():
     epochs = {p: compose("experiment=timeseries", f"profile={p}").trainer.epochs for p in ("paper", "quick", "smoke")}
     assert epochs == {"paper": 50, "quick": 5, "smoke": 1}
     lbfgs = {p: compose("experiment=poisson", f"profile={p}").trainer.finetune.steps for p in ("paper", "quick", "smoke")}
-    assert lbfgs == {"paper": 200, "quick": 20, "smoke": 2}
+    assert lbfgs == {"paper": 200, "quick": 10, "smoke": 2}
     # a number an experiment sets for one profile only (MNIST keeps its whole data under quick)
     sizes = {p: compose("experiment=mnist", f"profile={p}").task.n_train for p in ("paper", "quick", "smoke")}
     assert sizes == {"paper": None, "quick": None, "smoke": 256}
@@ -230,7 +230,7 @@ def one_weight():
 
 def test_train_stops_on_nan():
     model = one_weight()
-    result = train(model, NaNTask(), [Phase(torch.optim.SGD(model.parameters(), lr=0.1), steps=10, eval_every=1)],
+    result = train(model, NaNTask(), [Phase(lambda params: torch.optim.SGD(params, lr=0.1), steps=10, eval_every=1)],
                    batch_size=None, generator=torch.Generator(), device=torch.device("cpu"), progress=False)
     assert result.status == "diverged" and result.steps == 3
     assert [r["step"] for r in result.history] == [0, 1, 2, 3]
@@ -241,7 +241,7 @@ def test_epochs_are_converted_by_the_trainer():
     model = one_weight()
     task = NaNTask()
     task.calls = -100  # stays finite
-    result = train(model, task, [Phase(torch.optim.SGD(model.parameters(), lr=0.1), epochs=2)],
+    result = train(model, task, [Phase(lambda params: torch.optim.SGD(params, lr=0.1), epochs=2)],
                    batch_size=8, generator=torch.Generator(), device=torch.device("cpu"), progress=False)
     assert [r["step"] for r in result.history] == [0, 4, 8]  # 4 steps per epoch, evaluated per epoch
 
@@ -253,7 +253,7 @@ def test_epochs_are_converted_by_the_trainer():
 def test_bad_phases_are_explained(kwargs, message):
     model = one_weight()
     with pytest.raises(ValueError, match=message):
-        train(model, NaNTask(), [Phase(torch.optim.SGD(model.parameters(), lr=0.1), **kwargs)], batch_size=None,
+        train(model, NaNTask(), [Phase(lambda params: torch.optim.SGD(params, lr=0.1), **kwargs)], batch_size=None,
               generator=torch.Generator(), device=torch.device("cpu"), progress=False)
 
 

@@ -23,6 +23,17 @@ from experiments.poisson.pde import PoissonProblem
 LAPLACIANS = ("auto", "autograd", "closed_form")
 
 
+def func_laplacian(model, x: Tensor) -> Tensor:
+    """The same trace of the Hessian with torch.func (forward over reverse, one point at a time
+    under vmap): what a model called under vmap needs (experiments.ensemble), where
+    torch.autograd.grad is not available. (N, d) -> (N, out)."""
+    from torch.func import jacfwd, jacrev, vmap
+
+    def f(point: Tensor) -> Tensor:  # (d,) -> (out,)
+        return model(point[None])[0]
+    return vmap(jacfwd(jacrev(f)))(x).diagonal(dim1=-2, dim2=-1).sum(-1)  # (N, out, d, d) -> (N, out)
+
+
 def autograd_laplacian(model: nn.Module, x: Tensor, create_graph: bool) -> Tensor:
     """sum_k d2 u / dx_k2 by double backward: (N, d) -> (N, 1). Points must not interact."""
     x = x.detach().requires_grad_(True)
@@ -56,7 +67,11 @@ class PoissonTask:
         if self.laplacian_mode == "closed_form" and not hasattr(model, "laplacian"):
             raise ValueError(f"task.laplacian=closed_form but {type(model).__name__} has no closed-form "
                              f"Laplacian; use task.laplacian=auto")
-        return model.laplacian(x) if closed else autograd_laplacian(model, x, create_graph)
+        if closed:
+            return model.laplacian(x)
+        if getattr(model, "functional", False):  # a seed of a vectorised ensemble
+            return func_laplacian(model, x)
+        return autograd_laplacian(model, x, create_graph)
 
     def example_input(self, n: int) -> Tensor:
         """A batch of n inputs of the shape models of this task take (for checks and benchmarks)."""

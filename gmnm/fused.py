@@ -1,0 +1,163 @@
+"""Fused forward and backward of the `diag` reading: the mixture and its Laplacian.
+
+The readable path (gmnm.functional, then autograd) keeps about five (N, m) tensors per call
+for backward. Here each is one custom autograd Function that writes the squared distances of
+all N points to all m components as a single matmul,
+
+    -y^2 / 2 = A(x) @ B(mu, s)^T,   A = [x^2, x, 1]  (N, 2d+1),
+                                     B = -1/2 [s^2, -2 s^2 mu, sum_k s^2 mu^2]  (m, 2d+1),
+
+exponentiates it in place, and keeps only the Gaussians g (N, m) for backward, whose
+gradients are written out below. With few outputs the backward needs no (N, m) tensor at all:
+each parameter's gradient is a sum over points that factorises through the output gradient W,
+
+    sum_n g_ni (W pi)_ni A_nk = sum_j pi_ji (g^T (W_j * A))_ik,
+
+one (m, N) x (N, out (2d+1)) product instead of the (N, m) products and matmuls of autograd. Gaussians are floored at eps^2 of the dtype (1.4e-14 in
+float32, 4.9e-32 in float64; the smallest normal number where that is larger): exp of an
+argument whose result is subnormal ran 20-50x slower on x86 than of one near 0, which made
+far-apart centres the bottleneck, and no output moves by more than m eps^2 |pi|. That is the memory and the matmul count of a
+Linear-activation-Linear block of width m. The Gaussians are also returned as an output (the
+layer drops them), so that autograd can differentiate the backward itself: double backward
+(gradient penalties, an autograd Laplacian) stays exact. `generate_vmap_rule` lets torch.func
+vmap these Functions (a stack of seeds trained as one computation).
+
+Shapes: x (N, d), mu (m, d), scale (m, d), pi (out, m).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+
+def _exp_floored(neg_half_y2: Tensor) -> Tensor:
+    """exp(min(v, 0)) for v = -y^2 / 2, at least eps^2 (or the smallest normal): no subnormals."""
+    info = torch.finfo(neg_half_y2.dtype)
+    floor = max(2 * math.log(info.eps), math.log(info.tiny))
+    # in place on its own buffer (clamp_min_ and clamp_max_: vmap has rules for these, not for clamp_)
+    return neg_half_y2.clamp_min_(floor).clamp_max_(0).exp_()  # y^2 >= 0; rounding can make it -eps
+
+
+def _features(x: Tensor) -> Tensor:
+    return torch.cat([x.square(), x, torch.ones_like(x[:, :1])], dim=1)  # (N, 2d+1)
+
+
+def _weights(mu: Tensor, s_pow: Tensor) -> Tensor:
+    """[s^p, -2 s^p mu, sum_k s^p mu^2] (m, 2d+1): z^T diag(s^p) z = A(x) @ this^T."""
+    return torch.cat([s_pow, -2 * s_pow * mu, (s_pow * mu.square()).sum(-1, keepdim=True)], dim=1)
+
+
+def _chain(d: int, x: Tensor, mu: Tensor, s_pow: Tensor, d_a: Tensor | None, d_b: Tensor):
+    """Gradients of A(x) @ _weights(mu, s_pow)^T pulled back to x, mu and s_pow, from those to A and B."""
+    db1, db2, db3 = d_b[:, :d], d_b[:, d:2 * d], d_b[:, 2 * d:]  # (m, d), (m, d), (m, 1)
+    dx = None if d_a is None else 2 * x * d_a[:, :d] + d_a[:, d:2 * d]
+    d_s_pow = db1 - 2 * mu * db2 + mu.square() * db3
+    dmu = -2 * s_pow * db2 + 2 * s_pow * mu * db3
+    return dx, dmu, d_s_pow
+
+
+def _contract(t: Tensor, w: Tensor, a: Tensor) -> Tensor:
+    """sum_n t_ni w_nj a_nk, (N, m), (N, out), (N, k) -> (m, out, k): one matmul over the points."""
+    n, out, k = w.shape[0], w.shape[1], a.shape[1]
+    return _over_points(t, (w[:, :, None] * a[:, None, :]).reshape(n, out * k)).reshape(-1, out, k)
+
+
+def _over_points(t: Tensor, a: Tensor) -> Tensor:
+    """t^T @ a, (N, m), (N, k) -> (m, k), as (a^T @ t)^T: reading t along its rows ran 5x faster
+    (float32, 1 thread, N = 2601, m = 900, k = 5) than t^T @ a, which reads it down its columns."""
+    return (a.T @ t).T
+
+
+def _factorised(ctx, out: int, d: int, *extra_grads) -> bool:
+    """Whether backward may take the factorised path: no gradient for x or for the Function's
+    extra outputs (those need (N, m) tensors), and few outputs (it costs out (2d+1) columns)."""
+    k = 2 * d + 1
+    return not ctx.needs_input_grad[0] and all(e is None for e in extra_grads) and out * k <= 2 * (out + k)
+
+
+class DiagMixture(torch.autograd.Function):
+    """(x, mu, scale, pi) -> (g @ pi^T, g) with g_i = exp(-y_i^2 / 2): GMNM's forward (Eq. 1, 3)."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(x: Tensor, mu: Tensor, scale: Tensor, pi: Tensor):
+        g = _exp_floored(_features(x) @ (-0.5 * _weights(mu, scale.square())).T)  # (N, m)
+        return g @ pi.T, g
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        x, mu, scale, pi = inputs
+        ctx.save_for_backward(x, mu, scale, pi, output[1])
+        ctx.set_materialize_grads(False)  # g is usually unused: no (N, m) tensor of zeros for its gradient
+
+    @staticmethod
+    def backward(ctx, grad_out: Tensor | None, grad_g: Tensor | None):
+        x, mu, scale, pi, g = ctx.saved_tensors
+        d = x.shape[1]
+        w = grad_out if grad_out is not None else g.new_zeros(g.shape[0], pi.shape[0])  # (N, out)
+        a, s2 = _features(x), scale.square()
+        d_a = None
+        if _factorised(ctx, pi.shape[0], d, grad_g):
+            r = _contract(g, w, a)  # (m, out, 2d+1)
+            d_arg_b = torch.einsum("jm,mjk->mk", pi, r)  # sum_n [d/d(-y^2/2)]_ni a_nk
+            dpi = r[:, :, -1].T  # a's last column is 1: sum_n w_nj g_ni
+        else:
+            dg = w @ pi if grad_g is None else w @ pi + grad_g  # (N, m)
+            d_arg = dg * g  # d/d(-y^2/2) of its exp
+            d_arg_b, dpi = _over_points(d_arg, a), w.T @ g
+            if ctx.needs_input_grad[0]:
+                d_a = d_arg @ (-0.5 * _weights(mu, s2))
+        dx, dmu, ds2 = _chain(d, x, mu, s2, d_a, -0.5 * d_arg_b)
+        return dx, dmu, 2 * scale * ds2, dpi
+
+
+class DiagLaplacian(torch.autograd.Function):
+    """(x, mu, scale, pi) -> (lap, g, h): the Laplacian in x of GMNM's output, lap = h @ pi^T with
+    h = g c and c_i = lap g_i / g_i = sum_k s_ik^4 z_ik^2 - sum_k s_ik^2 (gmnm.functional)."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(x: Tensor, mu: Tensor, scale: Tensor, pi: Tensor):
+        s2 = scale.square()
+        a = _features(x)
+        g = _exp_floored(a @ (-0.5 * _weights(mu, s2)).T)  # (N, m)
+        h = torch.addmm(-s2.sum(-1), a, _weights(mu, s2.square()).T).mul_(g)  # (N, m): g c
+        return h @ pi.T, g, h
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        x, mu, scale, pi = inputs
+        ctx.save_for_backward(x, mu, scale, pi, output[1], output[2])
+        ctx.set_materialize_grads(False)
+
+    @staticmethod
+    def backward(ctx, grad_out: Tensor | None, grad_g: Tensor | None, grad_h: Tensor | None):
+        x, mu, scale, pi, g, h = ctx.saved_tensors
+        d = x.shape[1]
+        w = grad_out if grad_out is not None else g.new_zeros(g.shape[0], pi.shape[0])  # (N, out)
+        a, s2 = _features(x), scale.square()
+        s4 = s2.square()
+        d_a = None
+        if _factorised(ctx, pi.shape[0], d, grad_g, grad_h):
+            # d/dh = W pi; through h = g c: d/d(-y^2/2) = (W pi) h, d/dc = (W pi) g
+            r_h = _contract(h, w, a)  # (m, out, 2d+1)
+            d_arg_b = torch.einsum("jm,mjk->mk", pi, r_h)
+            d_c_b = torch.einsum("jm,mjk->mk", pi, _contract(g, w, a))
+            dpi = r_h[:, :, -1].T
+        else:
+            dh = w @ pi if grad_h is None else w @ pi + grad_h  # (N, m)
+            c = h / g  # g > 0: floored
+            dg = dh * c if grad_g is None else dh * c + grad_g
+            d_arg, d_c = dg * g, dh * g
+            d_arg_b, d_c_b, dpi = _over_points(d_arg, a), _over_points(d_c, a), w.T @ h
+            if ctx.needs_input_grad[0]:
+                d_a = d_arg @ (-0.5 * _weights(mu, s2)) + d_c @ _weights(mu, s4)
+        dx, dmu2, ds2 = _chain(d, x, mu, s2, d_a, -0.5 * d_arg_b)
+        _, dmu4, ds4 = _chain(d, x, mu, s4, None, d_c_b)
+        ds2 = ds2 - d_c_b[:, -1:]  # c has -sum_k s_k^2; a's last column is 1: sum_n d/dc_ni
+        return dx, dmu2 + dmu4, 2 * scale * ds2 + 4 * scale * s2 * ds4, dpi

@@ -118,9 +118,9 @@ def test_profiles_scale_epochs_phases_and_own_numbers():
     assert epochs == {"paper": 50, "quick": 5, "smoke": 1}
     lbfgs = {p: compose("experiment=poisson", f"profile={p}").trainer.finetune.steps for p in ("paper", "quick", "smoke")}
     assert lbfgs == {"paper": 200, "quick": 10, "smoke": 2}
-    # a number an experiment sets for one profile only (MNIST keeps its whole data under quick)
+    # a number an experiment sets per profile (MNIST trains on 20,000 images under quick)
     sizes = {p: compose("experiment=mnist", f"profile={p}").task.n_train for p in ("paper", "quick", "smoke")}
-    assert sizes == {"paper": None, "quick": None, "smoke": 256}
+    assert sizes == {"paper": None, "quick": 20000, "smoke": 256}
     seeds = compose("experiment=mnist", "profile=paper", hydra=True).hydra.sweeper.params.seed
     assert seeds == "range(0,6)"
 

@@ -76,6 +76,7 @@ def run_seeds(cfg: DictConfig, seeds: list[int], overrides: list[str] | None = N
         phases.append(phase(cfg.trainer.finetune))
 
     started = datetime.now(timezone.utc)
+    commit = git_commit()  # the code this process runs; the checkout may move while it trains
     t0 = time.perf_counter()
     generators = [torch.Generator().manual_seed(s) for s in todo]
     if len(todo) > 1 and vectorize(cfg.trainer.get("vectorize", "auto"), device):
@@ -86,8 +87,9 @@ def run_seeds(cfg: DictConfig, seeds: list[int], overrides: list[str] | None = N
                          progress=cfg.trainer.progress) for model, g in zip(models, generators)]
     wall = (time.perf_counter() - t0) / len(todo)  # each seed's share of the process's time
     for s, model, result in zip(todo, models, results):
-        trial_cfg, config, key = trials[s]
-        summary = summarize(model, result, device, wall_time_s=wall, started=started, seeds_in_process=len(todo))
+        _, config, key = trials[s]
+        summary = summarize(model, result, device, wall_time_s=wall, started=started, commit=commit,
+                            seeds_in_process=len(todo))
         seed_overrides = None if overrides is None else [
             o for o in overrides if o.split("=", 1)[0] not in ("seed", "seed_group")] + [f"seed={s}"]
         record = {
@@ -144,7 +146,8 @@ def architecture(model: torch.nn.Module) -> str:
     return f"{type(model).__name__}({model.extra_repr()})" if model.extra_repr() else type(model).__name__
 
 
-def summarize(model, result, device, *, wall_time_s: float, started: datetime, seeds_in_process: int = 1) -> dict:
+def summarize(model, result, device, *, wall_time_s: float, started: datetime, commit: str,
+              seeds_in_process: int = 1) -> dict:
     """Size, cost and provenance of a trial, plus the final and the minimum of every metric."""
     metrics = [k for k in result.history[-1] if k not in ("step", "phase", "loss")]
     return {
@@ -157,7 +160,7 @@ def summarize(model, result, device, *, wall_time_s: float, started: datetime, s
         "ms_per_step_phases": result.ms_per_step_phases,
         "device": describe_device(device),
         "torch": torch.__version__,
-        "git_commit": git_commit(),
+        "git_commit": commit,
         "started_at": started.isoformat(timespec="seconds"),
         **{f"final_{m}": result.history[-1][m] for m in metrics},
         **{f"min_{m}": _finite_min(row[m] for row in result.history) for m in metrics},

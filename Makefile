@@ -3,8 +3,8 @@ PROFILE ?= paper
 # quick leaves out CIFAR classification (hours on a CPU) but keeps generation on a subset; an
 # experiment whose data set is missing and cannot be downloaded is skipped with a message, and
 # the report says which tables it could not produce.
-EXPERIMENTS_quick := fit2d fit1d poisson timeseries mnist cifar10_ae cifar100_ae
-EXPERIMENTS_all := fit2d fit1d poisson timeseries mnist cifar10 cifar100 cifar10_ae cifar100_ae
+EXPERIMENTS_quick := fit2d fit1d poisson poisson_widths timeseries mnist cifar10_ae cifar100_ae
+EXPERIMENTS_all := fit2d fit1d poisson poisson_widths timeseries mnist cifar10 cifar100 cifar10_ae cifar100_ae
 EXPERIMENTS ?= $(or $(EXPERIMENTS_$(PROFILE)),$(EXPERIMENTS_all))
 # Trials run in JOBS parallel processes (Hydra's joblib launcher, one thread each). Default: one
 # per CPU core, the throughput of small models on CPU; one on a GPU, which processes time-slice.

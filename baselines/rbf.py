@@ -15,6 +15,7 @@ import math
 import torch
 from torch import Tensor, nn
 
+from gmnm import functional as F
 from gmnm.fused import DiagLaplacian, DiagMixture
 
 
@@ -69,6 +70,18 @@ class RBFNetwork(nn.Module):
         if self.head.bias is not None:
             out = out + self.head.bias
         return out.reshape(*lead, self.out_features)  # (N, out) -> (..., out)
+
+    def gaussians(self, x: Tensor) -> Tensor:
+        """The component responses: (..., d) -> (..., n_components), the features the head mixes."""
+        x2 = x.reshape(-1, self.in_features)  # (N, d)
+        return F.gaussian(F.diag_sq_distance(x2, self.mu, self._scales())).reshape(*x.shape[:-1], self.n_components)
+
+    def gaussian_laplacians(self, x: Tensor) -> Tensor:
+        """Closed-form Laplacian of each component response: (..., d) -> (..., n_components)."""
+        x2 = x.reshape(-1, self.in_features)  # (N, d)
+        s = self._scales()
+        g = F.gaussian(F.diag_sq_distance(x2, self.mu, s))
+        return (g * F.diag_laplacian_factor(x2, self.mu, s)).reshape(*x.shape[:-1], self.n_components)
 
     def laplacian(self, x: Tensor) -> Tensor:
         """Closed-form Laplacian of the output in x: (..., d) -> (..., out); the bias has no curvature."""

@@ -25,7 +25,7 @@ from gmnm import count_parameters
 def models() -> dict:
     """{name: (model, task)} as the runner builds them under the paper profile, GMNM twice."""
     out = {}
-    for name in lineup("poisson"):
+    for name in [m for m in lineup("poisson") if "_lsq" not in m]:  # *_lsq: the same modules (poisson_lsq)
         out[name] = build("poisson", name, "profile=paper")
         if hasattr(out[name][0], "laplacian"):
             out[f"{name} (autograd lap)"] = build("poisson", name, "profile=paper", "task.laplacian=autograd")

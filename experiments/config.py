@@ -25,7 +25,7 @@ from omegaconf import DictConfig, OmegaConf
 # Top-level keys that say what a trial computes; everything else (paths, the lineup, display,
 # sizes tables, profile scale factors, hydra) either does not change the result or is already
 # reflected in these once resolved. profile_name stays: records are reported per profile.
-IDENTITY = ("experiment_name", "profile_name", "model_name", "seed", "task", "model", "trainer")
+IDENTITY = ("experiment_name", "profile_name", "model_name", "seed", "task", "model", "trainer", "lsq")
 # Keys inside those that change where a trial runs or reads from, not what it computes.
 NOT_IDENTIFYING = ("trainer.device", "trainer.progress", "trainer.seeds_per_process", "trainer.vectorize",
                    "task.root", "task.download", "task.verify", "task.eval_batch_size")
@@ -79,6 +79,11 @@ def register_resolvers() -> None:
 
 def check_model(cfg: DictConfig) -> None:
     """Raise ConfigError (one line) when the chosen model is not in the experiment's lineup."""
+    if cfg.model_name not in cfg.models and "lsq" in cfg:  # a least-squares-head variant (conf/model/*_lsq.yaml)
+        serves = [e for e, models in cfg.lineup.items() if cfg.model_name in models]
+        raise ConfigError(f"experiment={cfg.experiment_name} has no least-squares head: its loss is not a least-squares "
+                          f"problem in the model's output; the least-squares head (model={cfg.model_name}) serves "
+                          f"{', '.join(serves)} (conf/lineup.yaml)")
     if cfg.model_name not in cfg.models:
         raise ConfigError(f"experiment={cfg.experiment_name} does not take model={cfg.model_name}; its models: "
                           f"{', '.join(cfg.models)} (conf/lineup.yaml lists each experiment's models)")

@@ -27,6 +27,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from experiments.config import SCHEMA, ConfigError, check_model, config_hash, is_protocol, trial_key
 from experiments.ensemble import train_ensemble
+from experiments.lsq import HeadSolver
 from experiments.env import describe_device, git_commit, pick_device, pick_dtype, seed_everything
 from experiments.store import ResultStore
 from experiments.train import Phase, train
@@ -71,22 +72,23 @@ def run_seeds(cfg: DictConfig, seeds: list[int], overrides: list[str] | None = N
     for s in todo:  # each initialised from its own seed, exactly as its sequential trial is
         seed_everything(s)
         models.append(instantiate(trials[s][0].model).to(device=device, dtype=dtype))
-    phases = [phase(cfg.trainer)]
-    if cfg.trainer.get("finetune") is not None:  # optional second phase, e.g. L-BFGS after Adam
-        phases.append(phase(cfg.trainer.finetune))
+    lsq = cfg.get("lsq")
+    heads = [head_solver(cfg, model, task) for model in models]
+    phases = plan(cfg)
 
     started = datetime.now(timezone.utc)
     commit = git_commit()  # the code this process runs; the checkout may move while it trains
     t0 = time.perf_counter()
     generators = [torch.Generator().manual_seed(s) for s in todo]
-    if len(todo) > 1 and vectorize(cfg.trainer.get("vectorize", "auto"), device):
+    scans = [head.select_width(list(lsq.widths)) if lsq is not None and lsq.widths else None for head in heads]
+    if len(todo) > 1 and lsq is None and vectorize(cfg.trainer.get("vectorize", "auto"), device):
         results = train_ensemble(models, task, phases, batch_size=cfg.trainer.batch_size, generators=generators,
                                  device=device, progress=cfg.trainer.progress)
     else:
         results = [train(model, task, phases, batch_size=cfg.trainer.batch_size, generator=g, device=device,
-                         progress=cfg.trainer.progress) for model, g in zip(models, generators)]
+                         progress=cfg.trainer.progress, head=head) for model, g, head in zip(models, generators, heads)]
     wall = (time.perf_counter() - t0) / len(todo)  # each seed's share of the process's time
-    for s, model, result in zip(todo, models, results):
+    for s, model, result, scan in zip(todo, models, results, scans):
         _, config, key = trials[s]
         summary = summarize(model, result, device, wall_time_s=wall, started=started, commit=commit,
                             seeds_in_process=len(todo))
@@ -103,6 +105,8 @@ def run_seeds(cfg: DictConfig, seeds: list[int], overrides: list[str] | None = N
             "config": {k: v for k, v in config.items() if k not in ("lineup", "seed_group")},
             "summary": summary, "history": result.history,
         }
+        if scan is not None:  # the least-squares head's width scan: validation loss (its choice) and metrics
+            record["lsq_widths"] = scan
         if hasattr(task, "artifacts"):  # small outputs a report shows, e.g. reconstructed images
             model.eval()
             record["artifacts"] = task.artifacts(model)
@@ -133,6 +137,29 @@ def _seeded(cfg: DictConfig, seed: int) -> tuple[DictConfig, dict, str]:
         one.seed, one.seed_group = seed, None
     config = OmegaConf.to_container(one, resolve=True)
     return one, config, trial_key(config)
+
+
+def plan(cfg: DictConfig) -> list[Phase]:
+    """The training phases of cfg: the trainer's (and its finetune phase, e.g. L-BFGS after Adam),
+    or with the least-squares head, the one Adam phase of cfg.lsq."""
+    if cfg.get("lsq") is not None:
+        lsq = cfg.lsq
+        return [Phase(instantiate(cfg.trainer.optimizer, lr=lsq.lr), steps=lsq.steps, eval_every=lsq.eval_every)]
+    phases = [phase(cfg.trainer)]
+    if cfg.trainer.get("finetune") is not None:
+        phases.append(phase(cfg.trainer.finetune))
+    return phases
+
+
+def head_solver(cfg: DictConfig, model: torch.nn.Module, task) -> HeadSolver | None:
+    """The least-squares head of model for task when cfg asks for one (cfg.lsq), else None;
+    ConfigError (one line) when the model has no linear head or the task no least-squares loss."""
+    if cfg.get("lsq") is None:
+        return None
+    try:
+        return HeadSolver(model, task, cfg.lsq.rcond)
+    except ValueError as e:
+        raise ConfigError(f"model={cfg.model_name} with the least-squares head: {e}") from None
 
 
 def phase(trainer: DictConfig) -> Phase:

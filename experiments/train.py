@@ -87,13 +87,23 @@ def evaluate(model: nn.Module, task) -> dict[str, float]:
     return metrics
 
 
+def _evaluate(model: nn.Module, task, head) -> dict[str, float]:
+    if head is None:
+        return evaluate(model, task)
+    head.fit(None)  # the head for the current theta, over every training point
+    return {**evaluate(model, task), **head.info}
+
+
 def train(model: nn.Module, task, phases: list[Phase], *, batch_size: int | None, generator: torch.Generator,
           device: torch.device, progress: bool = True, result: TrainResult | None = None,
-          batches: Iterator | None = None) -> TrainResult:
+          batches: Iterator | None = None, head=None) -> TrainResult:
     """Run the phases in order; steps in the history are counted across phases.
 
     result and batches continue a training whose earlier phases ran elsewhere (the seed ensemble
     runs its L-BFGS phase per seed): the history goes on from result's last step and phase.
+    head: an experiments.lsq.HeadSolver: the head is solved by least squares before every loss
+    (so L-BFGS's line search sees the reduced loss too) and, on all training points, before every
+    evaluation; the optimizers step the other parameters, and the history records each solve.
     """
     if not phases:
         raise ValueError("train: no training phase given")
@@ -101,11 +111,12 @@ def train(model: nn.Module, task, phases: list[Phase], *, batch_size: int | None
     batches = batches if batches is not None else task.batches(batch_size, generator)
     if result is None:
         result = TrainResult()
-        result.record(0, 0, None, evaluate(model, task))  # the untrained model, so curves start at step 0
+        result.record(0, 0, None, _evaluate(model, task, head))  # the untrained model: curves start at step 0
         first_phase = 0
     else:
         first_phase = len(result.phase_steps)
-    params = [p for p in model.parameters() if p.requires_grad]
+    solved = {id(p) for p in head.params} if head is not None else set()
+    params = [p for p in model.parameters() if p.requires_grad and id(p) not in solved]
     bar = tqdm(total=sum(steps for steps, _ in plan), disable=None if progress else True, leave=False,
                dynamic_ncols=True)
     step = result.steps
@@ -120,6 +131,8 @@ def train(model: nn.Module, task, phases: list[Phase], *, batch_size: int | None
 
             def closure():
                 optimizer.zero_grad(set_to_none=True)
+                if head is not None:
+                    head.fit(batch)  # w*(theta): the loss below is then the reduced loss F(theta)
                 loss = task.loss(model, batch)
                 loss.backward()
                 return loss
@@ -131,7 +144,7 @@ def train(model: nn.Module, task, phases: list[Phase], *, batch_size: int | None
                 sync(device)
                 result.clock(time.perf_counter() - start, i + 1, step)
                 bar.set_postfix(loss=f"{loss_value:.3e}", refresh=False)
-                if not result.record(step, phase, loss_value, evaluate(model, task)):
+                if not result.record(step, phase, loss_value, _evaluate(model, task, head)):
                     bar.close()
                     return result
                 start = time.perf_counter()

@@ -181,6 +181,25 @@ class GMNM(nn.Module):
             out = out + self.bias
         return out.reshape(*lead, self.out_features)  # (..., out)
 
+    def gaussian_laplacians(self, x: Tensor) -> Tensor:
+        """Closed-form Laplacian of each component response in x: (..., d) -> (..., n_components).
+
+        The output's Laplacian is these mixed by pi (`laplacian`); alone they are the columns of a
+        collocation matrix, where a PDE is solved for pi by least squares (experiments/lsq.py).
+        """
+        lead = self._check_input(x)
+        x2 = x.reshape(-1, self.in_features)  # (N, d)
+        if self.projection == "diag":
+            g = F.gaussian(F.diag_sq_distance(x2, self.mu, self.scale))
+            c = F.diag_laplacian_factor(x2, self.mu, self.scale)
+        elif self.projection == "full":
+            g = F.gaussian(F.full_sq_distance(x2, self.mu, self.proj))
+            c = F.full_laplacian_factor(x2, self.mu, self.proj)
+        else:
+            y = F.ridge_response(x2, self.mu, self.proj, self.offset)
+            g, c = F.gaussian(y.square()), F.ridge_laplacian_factor(y, self.proj)
+        return (g * c).reshape(*lead, self.n_components)  # (N, m) -> (..., m)
+
     def laplacian(self, x: Tensor) -> Tensor:
         """Closed-form Laplacian of the output with respect to x: (..., d) -> (..., out).
 
@@ -191,16 +210,7 @@ class GMNM(nn.Module):
         x2 = x.reshape(-1, self.in_features)  # (N, d)
         if self.fused:
             return DiagLaplacian.apply(x2, self.mu, self.scale, self.pi)[0].reshape(*lead, self.out_features)
-        if self.projection == "diag":
-            g = F.gaussian(F.diag_sq_distance(x2, self.mu, self.scale))
-            c = F.diag_laplacian_factor(x2, self.mu, self.scale)
-        elif self.projection == "full":
-            g = F.gaussian(F.full_sq_distance(x2, self.mu, self.proj))
-            c = F.full_laplacian_factor(x2, self.mu, self.proj)
-        else:
-            y = F.ridge_response(x2, self.mu, self.proj, self.offset)
-            g, c = F.gaussian(y.square()), F.ridge_laplacian_factor(y, self.proj)
-        return ((g * c) @ self.pi.T).reshape(*lead, self.out_features)  # bias has no curvature
+        return (self.gaussian_laplacians(x2) @ self.pi.T).reshape(*lead, self.out_features)  # bias has no curvature
 
     def _check_input(self, x: Tensor) -> tuple[int, ...]:
         if x.dim() < 1 or x.shape[-1] != self.in_features:

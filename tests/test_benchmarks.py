@@ -55,3 +55,16 @@ def test_generation_benchmark_adds_up_without_the_data(capsys, monkeypatch, tmp_
     for params, *parts, step, ratio in table.values():
         assert sum(parts) == pytest.approx(step, abs=0.03)
         assert step / table["ae"][-2] == pytest.approx(ratio, abs=0.002)
+
+
+def test_poisson_lsq_benchmark_prints_its_ratio(capsys, monkeypatch):
+    from benchmarks import poisson_lsq
+    monkeypatch.setattr(poisson_lsq, "TARGET", 0.05)  # smoke sizes reach no paper-level error
+    poisson_lsq.main(["--profile", "smoke", "--device", "cpu"])
+    out = capsys.readouterr().out
+    lines = {line.split()[0]: line.split() for line in out.splitlines() if line.split()[:1] in (["gmnm_lsq"], ["pinn"])}
+    lsq_s, pinn_s = float(lines["gmnm_lsq"][3]), float(lines["pinn"][3])
+    assert 0 < lsq_s <= float(lines["gmnm_lsq"][2]) and 0 <= pinn_s <= float(lines["pinn"][2])
+    last = out.strip().splitlines()[-1]
+    match = re.fullmatch(r"poisson_lsq: GMNM-LSQ reaches 5\.0e-02 ([\d.]+)x faster than PINN; best mesh MSE (\S+)", last)
+    assert match and float(match[1]) == pytest.approx(pinn_s / lsq_s, rel=0.02, abs=0.02)  # printed to 0.001 s

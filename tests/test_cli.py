@@ -35,8 +35,10 @@ def test_misspelled_choice_lists_the_valid_ones(tmp_path, cwd, override, valid):
 
 
 def test_sweep_killed_with_sigkill_is_completed_by_rerunning(tmp_path, cwd):
-    # fit1d's sweep under smoke: 5 models x 4 levels x 1 seed; 200 steps so a kill lands mid-sweep.
-    cmd = runner(tmp_path, "experiment=fit1d", "profile=smoke", "trainer.steps=200", multirun=True)
+    # fit1d's sweep under smoke, its five gradient-trained models x 4 levels x 1 seed; 200 steps so
+    # a kill lands mid-sweep.
+    cmd = runner(tmp_path, "experiment=fit1d", "profile=smoke", "trainer.steps=200",
+                 "model=gmnm,kan,mlp_relu,mlp_tanh,rbf", multirun=True)
     store = ResultStore(tmp_path / "store")
     done_before = kill_after(cmd, cwd, store, 3)
     assert 3 <= len(done_before) < 20

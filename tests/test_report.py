@@ -92,13 +92,24 @@ def test_report_end_to_end(compose_cfg, tmp_path):
 
 def test_poisson_report_end_to_end(compose_cfg, tmp_path):
     from experiments.run import run_trial
-    for model in ("gmnm", "kan", "pinn"):
+    for model in ("gmnm", "kan", "pinn", "gmnm_lsq"):
         run_trial(compose_cfg("experiment=poisson", f"model={model}", "profile=smoke"))
     bump = run_trial(compose_cfg("experiment=poisson", "model=pinn", "profile=smoke", "pde@task.pde=bump"))
+    study = {}  # the width study: its own figure and table, never Table 1's rows
+    for model, sigma in [("gmnm", 0.2), ("gmnm_lsq", 0.2), ("gmnm_lsq", 0.1)]:
+        launch = ["experiment=poisson_widths", f"model={model}", "profile=smoke", f"model.sigma_init={sigma}"]
+        study[model, sigma] = run_trial(compose_cfg(*launch), overrides=launch, sweep_keys=["model.sigma_init"])
     out = tmp_path / "out"
     assert report.main(["--store", str(tmp_path / "store"), "--out", str(out), "--profile", "smoke"]) == 0
     rows = {r["model"]: r for r in read_csv(out / "tables" / "poisson_table1_smoke.csv")}
-    assert list(rows) == ["gmnm", "kan", "pinn"]  # the lineup's order; the bump problem is not Table 1's
+    assert list(rows) == ["gmnm", "kan", "pinn", "gmnm_lsq"]  # the lineup's order; not bump's, not the study's
+    assert rows["gmnm_lsq"]["label"] == "GMNM (LSQ head)" and rows["gmnm_lsq"]["ms_per_step_lbfgs"] == ""
+    widths = read_csv(out / "tables" / "poisson_widths_smoke.csv")
+    spacing = 2 / 30  # Table 1's 30 x 30 grid on [-1, 1]^2
+    assert [(r["model"], float(r["sigma_over_spacing"])) for r in widths] == [
+        ("gmnm", round(0.2 / spacing, 3)), ("gmnm_lsq", round(0.1 / spacing, 3)), ("gmnm_lsq", round(0.2 / spacing, 3))]
+    assert float(widths[1]["min_l2_mse_median"]) == pytest.approx(study["gmnm_lsq", 0.1]["summary"]["min_l2"])
+    assert (out / "figures" / "poisson_widths_smoke.png").read_bytes()[:4] == b"\x89PNG"
     [other] = (out / "tables").glob("poisson_pde-*_smoke.csv")
     [row] = read_csv(other)
     assert (row["model"], row["problem"], row["paper_min_l2"]) == ("pinn", bump["problem"], "")

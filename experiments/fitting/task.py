@@ -22,6 +22,9 @@ from experiments.batching import tensor_batches
 from experiments.fitting.targets import LEVELS, target
 
 
+VALIDATION_STREAM = 1_000_003  # validation points: generator seed data_seed + this (a stream apart)
+
+
 class FitTask:
     def __init__(self, dim: int, level: int, domain: tuple[float, float] = (-4.0, 4.0),
                  n_train: int = 1000, n_test: int = 1000, data_seed: int = 0,
@@ -70,6 +73,10 @@ class FitTask:
 
         self.train_set = prepare(x_train, y_train)
         self.test_set = prepare(x_test, y_test)
+        # A validation split for model selection (the least-squares head's width): its own draw
+        # from another stream of the data seed, so the train and test sets stay as they were.
+        g = torch.Generator().manual_seed(VALIDATION_STREAM + self.data_seed)
+        self.val_set = prepare(*sample(max(2, self.n_train // 5)))
 
     def describe(self) -> str:
         a, b, c = LEVELS[self.level]
@@ -84,6 +91,19 @@ class FitTask:
 
     def loss(self, model: nn.Module, batch: tuple[Tensor, Tensor]) -> Tensor:
         x, y = batch
+        return (model(x) - y).square().mean()
+
+    def lsq_system(self, head, batch: tuple[Tensor, Tensor] | None) -> tuple[Tensor, Tensor]:
+        """(A, b) with ||A w - b||^2 the loss on the batch (None: the training set) when the head
+        (experiments/lsq.py) holds w: the features at the points, rows over sqrt(N) (a mean)."""
+        x, y = self.train_set if batch is None else batch  # (N, d), (N, 1)
+        root = x.shape[0] ** 0.5
+        return head.design(x) / root, y / root
+
+    @torch.no_grad()
+    def validation_loss(self, model: nn.Module) -> Tensor:
+        """The training loss on the validation split: what model selection may look at."""
+        x, y = self.val_set
         return (model(x) - y).square().mean()
 
     @torch.no_grad()

@@ -22,6 +22,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from experiments.config import digest  # noqa: E402
+from experiments.poisson import widths  # noqa: E402
 from experiments.reporting import (by_model, curve_band, describe, glance_row, group_by, paper_best, plot_band,  # noqa: E402
                                    read_csv, save_figure, write_csv)
 
@@ -37,10 +38,12 @@ SECTION = {  # docs/results.md (experiments/summary.py)
     "title": "Poisson PDE (§4.2, Eq. 4, Table 1, Fig. 3)",
     "about": "Minimum over training of the mesh MSE of f (the paper's 'L2'), over seeds; one table per problem "
              "solved, the paper's numbers beside ours for Eq. 4 only.",
-    "tables": [("poisson_*", ["label", "architecture", "n_params_trainable", "paper_n_params", "min_l2_mse_mean",
+    "tables": [("poisson_widths", ["label", "sigma_over_spacing", "sigma_init", "min_l2_mse_median", "min_l2_mse_min",
+                                   "min_l2_mse_max", "n_seeds"]),
+               ("poisson_[tp]*", ["label", "architecture", "n_params_trainable", "paper_n_params", "min_l2_mse_mean",
                               "min_l2_mse_median", "paper_min_l2", "min_rel_l2_mean", "ms_per_step_adam",
                               "ms_per_step_lbfgs", "n_seeds"])],
-    "figures": ["poisson_*"],
+    "figures": ["poisson_fig3_*", "poisson_pde-*", "poisson_widths_*"],
 }
 
 def table1_rows(records: list[dict], paper: list[dict]) -> list[dict]:
@@ -119,6 +122,14 @@ def problems(records: list[dict]) -> list[tuple[str, str, list[dict]]]:
 def report(records: list[dict], out_dir: Path, paper_dir: Path, profile: str) -> list[Path]:
     paper = read_csv(paper_dir / "table1_poisson.csv")
     written = []
+    study = [r for r in records if widths.is_width_study(r)]
+    records = [r for r in records if not widths.is_width_study(r)]
+    if study:
+        table = widths.rows(study)
+        scans = [r for r in records if r.get("lsq_widths") and r["problem"] == PAPER_PROBLEM]
+        written.append(write_csv(out_dir / "tables" / f"poisson_widths_{profile}.csv", table))
+        fig, _ = widths.figure(table, study, scans)
+        written.append(save_figure(fig, out_dir / "figures" / f"poisson_widths_{profile}.png"))
     for problem, name, recs in problems(records):
         rows = table1_rows(recs, paper if problem == PAPER_PROBLEM else [])
         written.append(write_csv(out_dir / "tables" / f"{name}_{profile}.csv", rows))
@@ -136,7 +147,7 @@ def glance(records: list[dict], paper_dir: Path, profile: str) -> list[dict]:
     """One summary row per problem: minimum mesh MSE over training, mean over seeds, per model."""
     paper = read_csv(paper_dir / "table1_poisson.csv")
     out = []
-    for problem, _, recs in problems(records):
+    for problem, _, recs in problems([r for r in records if not widths.is_width_study(r)]):
         rows = table1_rows(recs, [])
         case = "Eq. 4 (the paper's problem)" if problem == PAPER_PROBLEM else problem
         out.append(glance_row(recs[0]["experiment"], profile, case, "min mesh MSE, mean", rows,

@@ -21,6 +21,7 @@ from torch import Tensor, nn
 from experiments.poisson.pde import PoissonProblem
 
 LAPLACIANS = ("auto", "autograd", "closed_form")
+VALIDATION_STREAM = 1_000_003  # validation points: generator seed data_seed + this (a stream apart)
 
 
 def func_laplacian(model, x: Tensor) -> Tensor:
@@ -84,6 +85,15 @@ class PoissonTask:
         edge = torch.linspace(low, high, self.n_boundary_per_edge, dtype=torch.float64)
         lo, hi = torch.full_like(edge, low), torch.full_like(edge, high)
         boundary = torch.cat([torch.stack(p, -1) for p in ((lo, edge), (hi, edge), (edge, lo), (edge, hi))])
+        # Validation collocation points, for model selection (the least-squares head's width): as
+        # many again, from another stream, the edge points drawn at random along the edges. A user
+        # solving a PDE has no exact solution, so selection reads the PDE and boundary residuals.
+        gv = torch.Generator().manual_seed(VALIDATION_STREAM + self.data_seed)
+        val_interior = low + (high - low) * torch.rand(self.n_interior, 2, generator=gv, dtype=torch.float64)
+        t = low + (high - low) * torch.rand(4, self.n_boundary_per_edge, generator=gv, dtype=torch.float64)
+        val_boundary = torch.cat([torch.stack(p, -1) for p in (
+            (torch.full_like(t[0], low), t[0]), (torch.full_like(t[1], high), t[1]),
+            (t[2], torch.full_like(t[2], low)), (t[3], torch.full_like(t[3], high)))])
         axis = torch.linspace(low, high, self.eval_grid, dtype=torch.float64)
         mesh = torch.cartesian_prod(axis, axis)  # (eval_grid^2, 2)
 
@@ -92,6 +102,8 @@ class PoissonTask:
         self.interior, self.source = put(interior), put(self.pde.source(interior))  # (N, 2), (N, 1)
         self.boundary, self.boundary_values = put(boundary), put(self.pde.boundary(boundary))
         self.mesh, self.exact = put(mesh), put(self.pde.exact(mesh))
+        self.val_interior, self.val_source = put(val_interior), put(self.pde.source(val_interior))
+        self.val_boundary, self.val_boundary_values = put(val_boundary), put(self.pde.boundary(val_boundary))
 
     def describe(self) -> str:
         return self.pde.describe()
@@ -108,6 +120,22 @@ class PoissonTask:
     def loss(self, model: nn.Module, batch: None) -> Tensor:
         pde = (self.laplacian(model, self.interior) - self.source).square().mean()
         bc = (model(self.boundary) - self.boundary_values).square().mean()
+        return self.pde_weight * pde + bc
+
+    def lsq_system(self, head, batch: None) -> tuple[Tensor, Tensor]:
+        """(A, b) with ||A w - b||^2 the training loss when the head (experiments/lsq.py) holds w:
+        the Laplacian of each feature at the interior points (rows times sqrt(pde_weight / N)),
+        then each feature at the edge points (rows times sqrt(1 / N_edge)). Any linear PDE whose
+        operator is the Laplacian, with any boundary values, is solved this way unchanged."""
+        wi, wb = (self.pde_weight / self.interior.shape[0]) ** 0.5, (1 / self.boundary.shape[0]) ** 0.5
+        A = torch.cat([wi * head.design(self.interior, "laplacian"), wb * head.design(self.boundary)])
+        return A, torch.cat([wi * self.source, wb * self.boundary_values])  # (Ni + Nb, k), (Ni + Nb, 1)
+
+    def validation_loss(self, model: nn.Module) -> Tensor:
+        """The training loss at the validation collocation points: residuals only, no exact solution."""
+        pde = (self.laplacian(model, self.val_interior, create_graph=False).detach() - self.val_source).square().mean()
+        with torch.no_grad():
+            bc = (model(self.val_boundary) - self.val_boundary_values).square().mean()
         return self.pde_weight * pde + bc
 
     def evaluate(self, model: nn.Module) -> dict[str, float]:

@@ -26,6 +26,11 @@ from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor, nn
+from torch.func import functional_call, hessian, vmap
+
+from baselines.mlp import MLP
+from baselines.rbf import RBFNetwork
+from gmnm import GMNM
 
 log = logging.getLogger(__name__)
 
@@ -106,10 +111,6 @@ class LinearHead:
 
 def linear_head(model: nn.Module) -> LinearHead:
     """The linear head of a supported model; ValueError naming the supported ones otherwise."""
-    from baselines.mlp import MLP
-    from baselines.rbf import RBFNetwork
-    from gmnm import GMNM
-
     if isinstance(model, GMNM):
         def widen(factor: float) -> None:  # each Gaussian's width times factor: its inverse-width rows over it
             with torch.no_grad():
@@ -133,8 +134,6 @@ def linear_head(model: nn.Module) -> LinearHead:
 
 def _laplacians(body: nn.Module, x: Tensor) -> Tensor:
     """The Laplacian of each output of body at each point, by torch.func: (N, d) -> (N, k)."""
-    from torch.func import functional_call, hessian, vmap
-
     params = {name: p.detach() for name, p in body.named_parameters()}  # the solve differentiates nothing
 
     def f(point: Tensor) -> Tensor:  # (d,) -> (k,)

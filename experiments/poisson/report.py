@@ -92,6 +92,8 @@ def figure(records: list[dict], suptitle: str = ""):
     for model, recs in by_model(records):
         done = [r for r in recs if r["status"] == "complete"] or recs
         for col in range(n_phases):
+            if col and not any(row["phase"] == col for r in done for row in r["history"]):
+                continue  # a model without this phase (the least-squares head has one)
             part = _phase(done, col)
             for ax, (metric, title) in zip(axes[:, col], PANELS):
                 band = curve_band(part, metric)
@@ -126,7 +128,8 @@ def report(records: list[dict], out_dir: Path, paper_dir: Path, profile: str) ->
     records = [r for r in records if not widths.is_width_study(r)]
     if study:
         table = widths.rows(study)
-        scans = [r for r in records if r.get("lsq_widths") and r["problem"] == PAPER_PROBLEM]
+        studied = {r["model"] for r in study}
+        scans = [r for r in records if r.get("lsq_widths") and r["model"] in studied and r["problem"] == PAPER_PROBLEM]
         written.append(write_csv(out_dir / "tables" / f"poisson_widths_{profile}.csv", table))
         fig, _ = widths.figure(table, study, scans)
         written.append(save_figure(fig, out_dir / "figures" / f"poisson_widths_{profile}.png"))

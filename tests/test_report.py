@@ -182,3 +182,14 @@ def test_docs_and_readme_summary_are_regenerated_from_the_tables(compose_cfg, tm
     assert f"| fit1d | level 2 (a, b, c) = (5, 0.1, 0) | smoke | final test MSE, mean | 1 | {glance['ours']} |" in readme
     results = (tmp_path / "docs" / "results.md").read_text()
     assert "**fit1d_winners_smoke.csv**" in results and "](../results/figures/fit1d_smoke.png)" in results
+
+
+def test_provenance_spans_a_group_of_seeds_to_its_end():
+    # three seeds trained in one process for 30 s: each record holds a 10 s share, the span is 30 s
+    group = [fake("gmnm", 0, seed, 1.0, started="2026-01-01T00:00:00") for seed in range(3)]
+    for r in group:
+        r["summary"].update(wall_time_s=10.0, seeds_in_process=3, device="cpu", git_commit="abc", torch="2")
+    late = fake("kan", 0, 0, 1.0, started="2026-01-01T00:00:20")
+    late["summary"].update(wall_time_s=5.0, seeds_in_process=1, device="cpu", git_commit="abc", torch="2")
+    line = next(x for x in report.provenance([*group, late], "smoke").splitlines() if x.startswith("| fit2d"))
+    assert line.endswith("| 35 s | 30 s |")  # sum of shares 35 s; first start to last end 30 s

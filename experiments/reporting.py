@@ -67,8 +67,10 @@ def glance_row(experiment: str, profile: str, case: str, metric: str, rows: list
                paper_best: str = "", value: str = "mean", n: str = "n_seeds") -> dict:
     """One results-at-a-glance row: each model's value (lower is better) in lineup order, ours
     best, and the paper's best model (a model name) beside it. rows: one per model, holding
-    `model`, `label`, `value` and `n` keys."""
-    finite = [r for r in rows if isinstance(r[value], (int, float)) and math.isfinite(r[value])]
+    `model`, `label`, `value` and `n` keys. Ours best is among the paper's kind of training: the
+    least-squares rows (`*_lsq`, beyond the paper) are listed but do not decide whether we agree."""
+    finite = [r for r in rows if isinstance(r[value], (int, float)) and math.isfinite(r[value])
+              and not r["model"].endswith("_lsq")]
     best = min(finite, key=lambda r: r[value]) if finite else None
     labels = {r["model"]: r["label"] for r in rows}
     return {"experiment": experiment, "profile": profile, "case": case, "metric": metric,

@@ -193,3 +193,13 @@ def test_provenance_spans_a_group_of_seeds_to_its_end():
     late["summary"].update(wall_time_s=5.0, seeds_in_process=1, device="cpu", git_commit="abc", torch="2")
     line = next(x for x in report.provenance([*group, late], "smoke").splitlines() if x.startswith("| fit2d"))
     assert line.endswith("| 35 s | 30 s |")  # sum of shares 35 s; first start to last end 30 s
+
+
+def test_glance_best_is_among_the_papers_kind_of_training():
+    from experiments.reporting import glance_row
+    rows = [{"model": "gmnm", "label": "GMNM", "mean": 2.0, "n_seeds": 5},
+            {"model": "kan", "label": "KAN", "mean": 1.0, "n_seeds": 5},
+            {"model": "gmnm_lsq", "label": "GMNM (LSQ head)", "mean": 1e-9, "n_seeds": 5}]
+    row = glance_row("poisson", "quick", "Eq. 4", "min", rows, paper_best="gmnm")
+    assert (row["ours_best"], row["agrees"]) == ("KAN", "no")
+    assert "GMNM (LSQ head) 1e-09" in row["ours"]

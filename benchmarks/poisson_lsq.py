@@ -19,8 +19,7 @@ import time
 
 import torch
 
-from benchmarks.steps import compose
-from experiments.env import pick_device
+from benchmarks.steps import add_machine_args, compose, machine
 from experiments.run import head_solver, plan
 from experiments.train import train
 
@@ -69,13 +68,9 @@ def time_to_target(name: str, profile: str, device: torch.device, dtype: torch.d
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--profile", default="paper", help="the experiment's protocol under this profile")
-    ap.add_argument("--device", default="auto")
-    ap.add_argument("--dtype", default="float64", choices=["float64", "float32"], help="the protocol's is float64")
-    ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    add_machine_args(ap)
     args = ap.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    device, dtype = pick_device(args.device), getattr(torch, args.dtype)
+    device, dtype = machine(args)
     rows = [time_to_target(name, args.profile, device, dtype) for name in ("gmnm_lsq", "pinn")]
     print(f"device: {device}, torch {torch.__version__}, {torch.get_num_threads()} threads, {args.dtype}, "
           f"profile {args.profile}, target mesh MSE {TARGET:.1e}")

@@ -17,8 +17,7 @@ import time
 
 import torch
 
-from benchmarks.steps import build, lineup
-from experiments.env import pick_device
+from benchmarks.steps import add_machine_args, build, lineup, machine
 from gmnm import count_parameters
 
 
@@ -34,15 +33,11 @@ def models() -> dict:
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--device", default="auto")
+    add_machine_args(ap)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--steps", type=int, default=10, help="steps per model per round")
-    ap.add_argument("--dtype", default="float64", choices=["float64", "float32"], help="the protocol's is float64")
-    ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     args = ap.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    device, dtype = pick_device(args.device), getattr(torch, args.dtype)
+    device, dtype = machine(args)
     runs = {}
     for name, (model, task) in models().items():
         task.setup(device, dtype)

@@ -1,4 +1,4 @@
-"""Timing helpers the step benchmarks share: a device-synchronizing clock and a step split into parts."""
+"""Helpers the step benchmarks share: a device-synchronizing clock, a step split into parts, the machine arguments."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import statistics
 import time
 
 import torch
+
+from experiments.env import pick_device
 
 
 def timer(device: torch.device):
@@ -99,3 +101,17 @@ def build(experiment: str, model: str, *overrides: str):
 
     cfg = compose(f"experiment={experiment}", f"model={model}", *overrides)
     return instantiate(cfg.model), instantiate(cfg.task)
+
+
+def add_machine_args(ap, dtype: str = "float64") -> None:
+    """--device, --dtype and --threads, as the Poisson benchmarks take them (the protocol's dtype is float64)."""
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--dtype", default=dtype, choices=["float64", "float32"], help="the protocol's is float64")
+    ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+
+
+def machine(args) -> tuple[torch.device, torch.dtype]:
+    """Apply --threads; the (device, dtype) that --device and --dtype name."""
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    return pick_device(args.device), getattr(torch, args.dtype)

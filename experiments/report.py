@@ -89,9 +89,8 @@ def provenance(records: list[dict], profile: str) -> str:
     for (experiment,), recs in group_by(records, lambda r: (r["experiment"],)).items():
         s = [r["summary"] for r in recs]
         starts = [datetime.fromisoformat(x["started_at"]) for x in s]
-        # a group of seeds ends when its process does, not after one seed's share of the time
-        ends = [st + timedelta(seconds=x.get("process_time_s", x["wall_time_s"] * x.get("seeds_in_process", 1)))
-                for st, x in zip(starts, s)]
+        # a group of seeds ends when its process does: wall_time_s is one seed's share of it
+        ends = [st + timedelta(seconds=x["wall_time_s"] * x.get("seeds_in_process", 1)) for st, x in zip(starts, s)]
         span = (max(ends) - min(starts)).total_seconds()
         join = lambda key: ", ".join(sorted({str(x[key]) for x in s}))  # noqa: E731
         lines.append(f"| {experiment} | {profile} | {len(recs)} | "

@@ -183,7 +183,6 @@ def summarize(model, result, device, *, wall_time_s: float, started: datetime, c
         "steps": result.steps,
         "wall_time_s": wall_time_s,
         "seeds_in_process": seeds_in_process,  # > 1: trained vectorised with others; times are shares
-        "process_time_s": wall_time_s * seeds_in_process,  # the whole group's, from `started_at`
         "ms_per_step": result.ms_per_step,
         "ms_per_step_phases": result.ms_per_step_phases,
         "device": describe_device(device),

@@ -39,3 +39,9 @@ class Task(Protocol):
 
 
 # Optional: `artifacts(model) -> dict`, small outputs kept in the record for the report (images).
+
+
+def validation_generator(data_seed: int) -> torch.Generator:
+    """The generator a task draws its validation points from (model selection: the least-squares
+    head's width): a stream apart from the data seed's own, so train and test data stay as they were."""
+    return torch.Generator().manual_seed(1_000_003 + data_seed)

@@ -20,9 +20,7 @@ from torch import Tensor, nn
 
 from experiments.batching import tensor_batches
 from experiments.fitting.targets import LEVELS, target
-
-
-VALIDATION_STREAM = 1_000_003  # validation points: generator seed data_seed + this (a stream apart)
+from experiments.task import validation_generator
 
 
 class FitTask:
@@ -73,9 +71,7 @@ class FitTask:
 
         self.train_set = prepare(x_train, y_train)
         self.test_set = prepare(x_test, y_test)
-        # A validation split for model selection (the least-squares head's width): its own draw
-        # from another stream of the data seed, so the train and test sets stay as they were.
-        g = torch.Generator().manual_seed(VALIDATION_STREAM + self.data_seed)
+        g = validation_generator(self.data_seed)  # a validation split, for model selection
         self.val_set = prepare(*sample(max(2, self.n_train // 5)))
 
     def describe(self) -> str:

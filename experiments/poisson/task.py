@@ -19,9 +19,9 @@ import torch
 from torch import Tensor, nn
 
 from experiments.poisson.pde import PoissonProblem
+from experiments.task import validation_generator
 
 LAPLACIANS = ("auto", "autograd", "closed_form")
-VALIDATION_STREAM = 1_000_003  # validation points: generator seed data_seed + this (a stream apart)
 
 
 def func_laplacian(model, x: Tensor) -> Tensor:
@@ -45,6 +45,13 @@ def autograd_laplacian(model: nn.Module, x: Tensor, create_graph: bool) -> Tenso
     lap = sum(torch.autograd.grad(grad[:, k].sum(), x, create_graph=create_graph,
                                   retain_graph=True)[0][:, k] for k in range(x.shape[1]))
     return lap[:, None]
+
+
+def _on_edges(along: Tensor, low: float, high: float) -> Tensor:
+    """Points on the square's four edges, x = low, x = high, y = low, y = high in turn, at the
+    positions `along` each edge: (4, n) -> (4 n, 2)."""
+    lo, hi = torch.full_like(along[0], low), torch.full_like(along[0], high)
+    return torch.cat([torch.stack(p, -1) for p in ((lo, along[0]), (hi, along[1]), (along[2], lo), (along[3], hi))])
 
 
 class PoissonTask:
@@ -83,17 +90,14 @@ class PoissonTask:
         g = torch.Generator().manual_seed(self.data_seed)
         interior = low + (high - low) * torch.rand(self.n_interior, 2, generator=g, dtype=torch.float64)
         edge = torch.linspace(low, high, self.n_boundary_per_edge, dtype=torch.float64)
-        lo, hi = torch.full_like(edge, low), torch.full_like(edge, high)
-        boundary = torch.cat([torch.stack(p, -1) for p in ((lo, edge), (hi, edge), (edge, lo), (edge, hi))])
+        boundary = _on_edges(edge.expand(4, -1), low, high)
         # Validation collocation points, for model selection (the least-squares head's width): as
         # many again, from another stream, the edge points drawn at random along the edges. A user
         # solving a PDE has no exact solution, so selection reads the PDE and boundary residuals.
-        gv = torch.Generator().manual_seed(VALIDATION_STREAM + self.data_seed)
+        gv = validation_generator(self.data_seed)
         val_interior = low + (high - low) * torch.rand(self.n_interior, 2, generator=gv, dtype=torch.float64)
-        t = low + (high - low) * torch.rand(4, self.n_boundary_per_edge, generator=gv, dtype=torch.float64)
-        val_boundary = torch.cat([torch.stack(p, -1) for p in (
-            (torch.full_like(t[0], low), t[0]), (torch.full_like(t[1], high), t[1]),
-            (t[2], torch.full_like(t[2], low)), (t[3], torch.full_like(t[3], high)))])
+        along = low + (high - low) * torch.rand(4, self.n_boundary_per_edge, generator=gv, dtype=torch.float64)
+        val_boundary = _on_edges(along, low, high)
         axis = torch.linspace(low, high, self.eval_grid, dtype=torch.float64)
         mesh = torch.cartesian_prod(axis, axis)  # (eval_grid^2, 2)
 

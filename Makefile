@@ -1,11 +1,16 @@
-# make quick | make reproduce [PROFILE=paper] [JOBS=n] | make test | make report [PROFILE=...]
+# make quick | make reproduce [PROFILE=paper] [PROTOCOL=tuned] [JOBS=n] | make tune [PROFILE=quick]
+# | make test | make report [PROFILE=...]; ARGS: extra overrides for every run (e.g. paths.store_dir=...)
 PROFILE ?= paper
+PROTOCOL ?= paper
+ARGS ?=
 # quick leaves out CIFAR classification (hours on a CPU) but keeps generation on a subset; an
 # experiment whose data set is missing and cannot be downloaded is skipped with a message, and
 # the report says which tables it could not produce.
 EXPERIMENTS_quick := fit2d fit1d poisson poisson_widths timeseries mnist cifar10_ae cifar100_ae
 EXPERIMENTS_all := fit2d fit1d poisson poisson_widths timeseries mnist cifar10 cifar100 cifar10_ae cifar100_ae
 EXPERIMENTS ?= $(or $(EXPERIMENTS_$(PROFILE)),$(EXPERIMENTS_all))
+# make tune: the experiments with a validation split (generation trains on its whole split).
+TUNE_EXPERIMENTS := $(if $(filter command line environment,$(origin EXPERIMENTS)),$(EXPERIMENTS),fit1d fit2d poisson timeseries mnist)
 # Trials run in JOBS parallel processes (Hydra's joblib launcher, one thread each). Default: one
 # per CPU core, the throughput of small models on CPU; one on a GPU, which processes time-slice.
 JOBS ?= $(shell $(PYTHON) -c "from experiments.env import default_jobs; print(default_jobs())")
@@ -13,7 +18,7 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: reproduce quick test report clean-results
+.PHONY: reproduce quick tune test report clean-results
 
 # The virtual environment, created on first use and refreshed when the pins change.
 $(STAMP): pyproject.toml constraints.txt
@@ -29,10 +34,25 @@ reproduce: $(STAMP)
 	  $(PYTHON) -m experiments.fetch $$e; rc=$$?; \
 	  if [ $$rc -eq 3 ]; then echo "== $$e skipped: its data set is missing (see above)"; continue; fi; \
 	  [ $$rc -eq 0 ] || exit $$rc; \
-	  $(PYTHON) -m experiments.run --multirun experiment=$$e profile=$(PROFILE) \
-	    hydra/launcher=joblib hydra.launcher.n_jobs=$(JOBS) || exit 1; \
+	  $(PYTHON) -m experiments.run --multirun experiment=$$e profile=$(PROFILE) protocol=$(PROTOCOL) \
+	    hydra/launcher=joblib hydra.launcher.n_jobs=$(JOBS) $(ARGS) || exit 1; \
 	done
 	$(PYTHON) -m experiments.report --profile $(PROFILE)
+
+# One Optuna study per (experiment, model) of the lineup, the least-squares rows aside (they pick
+# their widths on validation data themselves): the profile's trials each, on validation data;
+# the chosen values go to conf/protocols/tuned/<profile>/, which make reproduce PROTOCOL=tuned runs.
+tune: $(STAMP)
+	@for e in $(TUNE_EXPERIMENTS); do \
+	  $(PYTHON) -m experiments.fetch $$e; rc=$$?; \
+	  if [ $$rc -eq 3 ]; then echo "== $$e skipped: its data set is missing (see above)"; continue; fi; \
+	  [ $$rc -eq 0 ] || exit $$rc; \
+	  for m in $$($(PYTHON) -m experiments.tuning.models $$e); do \
+	    echo "== tune $$e $$m ($(PROFILE))"; \
+	    $(PYTHON) -m experiments.run --multirun hydra/sweeper=tune experiment=$$e model=$$m profile=$(PROFILE) \
+	      hydra/launcher=joblib hydra.launcher.n_jobs=$(JOBS) $(ARGS) || exit 1; \
+	  done; \
+	done
 
 quick:
 	$(MAKE) reproduce PROFILE=quick

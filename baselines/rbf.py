@@ -25,12 +25,13 @@ class RBFNetwork(nn.Module):
     n_components: the number of Gaussians; or None with `budget`: as many as fit in `budget`
         parameters, so the network can join any matched-size comparison without a size of its own.
     Centres start uniform in the box mu_range^d; widths at `sigma_init`, by default about the
-    spacing of the centres (span * sqrt(d) / m^(1/d), as for GMNM).
+    spacing of the centres (span * sqrt(d) / m^(1/d), as for GMNM), times `sigma_scale`.
     """
 
     def __init__(self, in_features: int, out_features: int, n_components: int | None = None, *,
                  budget: int | None = None, mu_range: tuple[float, float] = (-1.0, 1.0),
-                 sigma_init: float | None = None, bias: bool = True, device=None, dtype=None):
+                 sigma_init: float | None = None, sigma_scale: float = 1.0, bias: bool = True,
+                 device=None, dtype=None):
         super().__init__()
         if n_components is None and budget is not None:
             n_components = (budget - out_features * bias) // (in_features + 1 + out_features)
@@ -44,8 +45,10 @@ class RBFNetwork(nn.Module):
             raise ValueError(f"RBFNetwork: mu_range must be (low, high) with high > low, got {mu_range!r}")
         if sigma_init is not None and not sigma_init > 0:
             raise ValueError(f"RBFNetwork: sigma_init must be positive or None, got {sigma_init!r}")
+        if not (isinstance(sigma_scale, (int, float)) and sigma_scale > 0):
+            raise ValueError(f"RBFNetwork: sigma_scale must be a positive number, got {sigma_scale!r}")
         self.in_features, self.out_features, self.n_components = in_features, out_features, n_components
-        self.mu_range, self.sigma_init = (low, high), sigma_init
+        self.mu_range, self.sigma_init, self.sigma_scale = (low, high), sigma_init, float(sigma_scale)
         fk = {"device": device, "dtype": dtype}
         self.mu = nn.Parameter(torch.empty(n_components, in_features, **fk))
         self.scale = nn.Parameter(torch.empty(n_components, **fk))  # 1 / s_i
@@ -55,7 +58,7 @@ class RBFNetwork(nn.Module):
     def reset_parameters(self) -> None:
         low, high = self.mu_range
         d, m = self.in_features, self.n_components
-        sigma = self.sigma_init or (high - low) * math.sqrt(d) / m ** (1.0 / d)
+        sigma = (self.sigma_init or (high - low) * math.sqrt(d) / m ** (1.0 / d)) * self.sigma_scale
         with torch.no_grad():
             self.mu.uniform_(low, high)
             self.scale.fill_(1.0 / sigma)

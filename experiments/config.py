@@ -12,6 +12,8 @@ every entry point (runner, fetch, tests) composes the same config:
 - `${sweep_models:}` / `${sweep_seeds:}`: what `-m experiment=E` sweeps: the experiment's
   lineup (conf/lineup.yaml) and seeds 0..n-1, n = min(seeds, scale.max_seeds).
 - `${image_io:mnist,channels}`: a data set's channels, size or classes (experiments/images/specs.py).
+- `${mlp_shapes:2,1,[30,30]}`: hidden shapes of depth 1 to 4, each the widest whose MLP has at most
+  the parameters of the given one: a depth search at the matched count (conf/model/mlp_relu.yaml).
 """
 
 from __future__ import annotations
@@ -19,18 +21,20 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
 # Top-level keys that say what a trial computes; everything else (paths, the lineup, display,
 # sizes tables, profile scale factors, hydra) either does not change the result or is already
 # reflected in these once resolved. profile_name stays: records are reported per profile.
-IDENTITY = ("experiment_name", "profile_name", "model_name", "seed", "task", "model", "trainer", "lsq")
+IDENTITY = ("experiment_name", "profile_name", "protocol_name", "model_name", "seed", "task", "model", "trainer",
+            "lsq")
 # Keys inside those that change where a trial runs or reads from, not what it computes.
 NOT_IDENTIFYING = ("trainer.device", "trainer.progress", "trainer.seeds_per_process", "trainer.vectorize",
                    "task.root", "task.download", "task.verify", "task.eval_batch_size")
 # Launch overrides that pick a trial of the experiment's own protocol (beside its sweep keys).
-PROTOCOL_KEYS = ("experiment", "profile", "model", "seed", "seed_group")
+PROTOCOL_KEYS = ("experiment", "profile", "protocol", "model", "seed", "seed_group")
 SCHEMA = 2  # record layout; records without it come from the layout before experiments were deltas
 
 
@@ -55,7 +59,15 @@ def _scaled(n: int, kind: str = "steps", *, _root_: DictConfig) -> int:
 
 
 def _sweep_models(*, _root_: DictConfig) -> str:
-    return ",".join(_root_.models)
+    models = list(_root_.models)
+    if _root_.get("protocol_name", "paper") == "tuned":  # the models `make tune` chose values for
+        tuned_dir = Path(_root_.paths.tuned_dir) / _root_.profile_name / _root_.experiment_name
+        models = [m for m in models if (tuned_dir / f"{m}.yaml").exists()]
+        if not models:
+            raise ConfigError(f"protocol=tuned: no tuned model of experiment={_root_.experiment_name} under profile "
+                              f"{_root_.profile_name} in {tuned_dir}; run make tune PROFILE={_root_.profile_name} "
+                              f"EXPERIMENTS={_root_.experiment_name} first")
+    return ",".join(models)
 
 
 def _sweep_seeds(*, _root_: DictConfig) -> str:
@@ -70,9 +82,27 @@ def _image_io(name: str, field: str) -> int:
     return getattr(SPECS[name], field)
 
 
+def mlp_count(d_in: int, d_out: int, hidden: list[int]) -> int:
+    """Parameters of an MLP with these hidden widths (weights and biases)."""
+    widths = [d_in, *hidden, d_out]
+    return sum((a + 1) * b for a, b in zip(widths[:-1], widths[1:]))
+
+
+def _mlp_shapes(d_in: int, d_out: int, hidden) -> list[list[int]]:
+    limit = mlp_count(d_in, d_out, list(hidden))
+    shapes = []
+    for depth in range(1, 5):
+        width = 0
+        while mlp_count(d_in, d_out, [width + 1] * depth) <= limit:
+            width += 1
+        if width:
+            shapes.append([width] * depth)
+    return shapes
+
+
 def register_resolvers() -> None:
     for name, fn in (("per_profile", _per_profile), ("scaled", _scaled), ("sweep_models", _sweep_models),
-                     ("sweep_seeds", _sweep_seeds), ("image_io", _image_io)):
+                     ("sweep_seeds", _sweep_seeds), ("image_io", _image_io), ("mlp_shapes", _mlp_shapes)):
         if not OmegaConf.has_resolver(name):
             OmegaConf.register_new_resolver(name, fn)
 
@@ -92,6 +122,8 @@ def check_model(cfg: DictConfig) -> None:
 def identity(config: dict, *, with_seed: bool = True) -> dict:
     """The part of a resolved config that identifies a trial (a deep copy)."""
     ident = json.loads(json.dumps({k: config[k] for k in IDENTITY if k in config}))
+    if ident.get("protocol_name") == "paper":  # the default: keys stay those of records made before protocols
+        del ident["protocol_name"]
     if not with_seed:
         ident.pop("seed", None)
     for dotted in NOT_IDENTIFYING:

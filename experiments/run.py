@@ -52,6 +52,10 @@ def run_seeds(cfg: DictConfig, seeds: list[int], overrides: list[str] | None = N
     whether these trials belong to the experiment's protocol or to a sweep of the user's own.
     """
     check_model(cfg)
+    if cfg.get("protocol_name") == "tuned" and cfg.get("tuned") is None:
+        raise ConfigError(f"protocol=tuned: no tuned values for model={cfg.model_name} in experiment="
+                          f"{cfg.experiment_name} under profile {cfg.profile_name} ({cfg.paths.tuned_dir}); run "
+                          f"make tune PROFILE={cfg.profile_name} EXPERIMENTS={cfg.experiment_name} first")
     store = ResultStore(cfg.paths.store_dir)
     trials = {s: _seeded(cfg, s) for s in seeds}  # seed -> (cfg, resolved config, key)
     # the configuration's hash leaves the seed out, also where a value follows it (KAN's ${seed})
@@ -97,6 +101,7 @@ def run_seeds(cfg: DictConfig, seeds: list[int], overrides: list[str] | None = N
         record = {
             "schema": SCHEMA, "key": key, "config_hash": group_hash, "status": result.status,
             "experiment": cfg.experiment_name, "profile": cfg.profile_name, "model": cfg.model_name, "seed": s,
+            "protocol_name": cfg.get("protocol_name", "paper"), "tuning_study": cfg.get("tuning_study"),
             # what the report shows, so it never re-composes configs or rebuilds tasks
             "label": cfg.model_label, "color": cfg.models[cfg.model_name], "lineup": list(cfg.models),
             "arch": architecture(model), "problem": task.describe(),
@@ -199,12 +204,13 @@ def _finite_min(values) -> float:
 
 
 @hydra.main(config_path="../conf", config_name="config", version_base="1.3")
-def main(cfg: DictConfig) -> None:
+def main(cfg: DictConfig) -> list[dict]:
+    """One job: its records (a tuning sweeper reads their validation metrics from the return value)."""
     hydra_cfg = HydraConfig.get()
     sweep_keys = [k for k in hydra_cfg.sweeper.params or {} if k not in ("model", "seed", "seed_group")]
     seeds = list(cfg.seed_group) if cfg.get("seed_group") else [cfg.seed]  # a group: experiments/sweep.py
     try:
-        run_seeds(cfg, seeds, overrides=list(hydra_cfg.overrides.task), sweep_keys=sweep_keys)
+        return run_seeds(cfg, seeds, overrides=list(hydra_cfg.overrides.task), sweep_keys=sweep_keys)
     except ConfigError as e:  # a user error: one line, no traceback
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)

@@ -59,6 +59,8 @@ class GMNM(nn.Module):
         sigma_init: initial width of each Gaussian along every axis (scale = 1/sigma). None
             picks span * sqrt(d) / m^(1/d): about the spacing of m centres in the box, widened
             by sqrt(d) so that y^2 stays O(1) rather than O(d) when d is large.
+        sigma_scale: multiplies that initial width (sigma_init's, or the default spacing's): the
+            width relative to the centre spacing, a knob tuning can search without knowing m or d.
         fused: for "diag", compute the output and the Laplacian with the fused autograd
             Functions of gmnm.fused (same values and gradients, the memory of an MLP block);
             False uses the readable path of gmnm.functional, against which they are tested.
@@ -76,6 +78,7 @@ class GMNM(nn.Module):
         mu_init: str = "uniform",
         mu_range: tuple[float, float] = (-1.0, 1.0),
         sigma_init: float | None = None,
+        sigma_scale: float = 1.0,
         fused: bool = True,
         device=None,
         dtype=None,
@@ -97,6 +100,8 @@ class GMNM(nn.Module):
             raise ValueError(f"GMNM: mu_range must be (low, high) with high > low, got {mu_range!r}")
         if sigma_init is not None and not sigma_init > 0:
             raise ValueError(f"GMNM: sigma_init must be positive or None, got {sigma_init!r}")
+        if not (isinstance(sigma_scale, (int, float)) and sigma_scale > 0):
+            raise ValueError(f"GMNM: sigma_scale must be a positive number, got {sigma_scale!r}")
         rank = in_features if rank is None and projection == "full" else rank
         if projection == "full" and not (isinstance(rank, int) and rank >= 1):
             raise ValueError(f"GMNM: rank must be a positive integer, got {rank!r}")
@@ -106,6 +111,7 @@ class GMNM(nn.Module):
         self.in_features, self.out_features, self.n_components = in_features, out_features, n_components
         self.projection, self.rank, self.trainable_mu = projection, rank, trainable_mu
         self.mu_init, self.mu_range, self.sigma_init = mu_init, (low, high), sigma_init
+        self.sigma_scale = float(sigma_scale)
         self.fused = fused and projection == "diag"
 
         fk = {"device": device, "dtype": dtype}
@@ -126,10 +132,10 @@ class GMNM(nn.Module):
     @property
     def initial_sigma(self) -> float:
         if self.sigma_init is not None:
-            return float(self.sigma_init)
+            return float(self.sigma_init) * self.sigma_scale
         span = self.mu_range[1] - self.mu_range[0]
         d, m = self.in_features, self.n_components
-        return span * math.sqrt(d) / m ** (1.0 / d)
+        return span * math.sqrt(d) / m ** (1.0 / d) * self.sigma_scale
 
     def reset_parameters(self) -> None:
         low, high = self.mu_range

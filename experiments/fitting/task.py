@@ -9,6 +9,8 @@ Choices where the paper is silent (all config keys of `FitTask`):
   are initialized on [-1, 1]); targets standardized with the train mean and std, the loss
   is the MSE of the standardized target. Metrics are reported in the target's own units
   (`*_mse`) and relative to the target's train variance (`*_nmse`), so levels compare.
+- a validation split (`val_*`), fresh points from a stream of its own: what model selection and
+  tuning read; the training and test points are as they were without it.
 """
 
 from __future__ import annotations
@@ -105,7 +107,7 @@ class FitTask:
     @torch.no_grad()
     def evaluate(self, model: nn.Module) -> dict[str, float]:
         out = {}
-        for split, (x, y) in (("train", self.train_set), ("test", self.test_set)):
+        for split, (x, y) in (("train", self.train_set), ("val", self.val_set), ("test", self.test_set)):
             mse_std = float((model(x) - y).square().mean())
             out[f"{split}_mse"] = mse_std * self.y_std ** 2
             out[f"{split}_nmse"] = mse_std * self.y_std ** 2 / self.y_var

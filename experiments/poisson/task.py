@@ -8,7 +8,9 @@ edge, pde_weight 0.1. Metrics, every evaluation:
 - l2: mean squared error of f on a held-out (eval_grid x eval_grid) mesh: the quantity pykan's
   example logs as "l2" (and plots as "L2 squared"), which we take to be the paper's "L2";
 - rel_l2: ||f_pred - f|| / ||f|| on the same mesh;
-- bc_mse and pde_mse: the two loss terms on the training points (Fig. 3 b, c).
+- bc_mse and pde_mse: the two loss terms on the training points (Fig. 3 b, c);
+- val_loss: the training loss at validation collocation points, what tuning and model selection
+  read (residuals only: a user solving a PDE has no exact solution to select with).
 """
 
 from __future__ import annotations
@@ -144,8 +146,9 @@ class PoissonTask:
 
     def evaluate(self, model: nn.Module) -> dict[str, float]:
         pde = (self.laplacian(model, self.interior, create_graph=False).detach() - self.source).square().mean()
+        val = float(self.validation_loss(model))  # outside no_grad: an autograd Laplacian needs the graph
         with torch.no_grad():
             bc = (model(self.boundary) - self.boundary_values).square().mean()
             err = model(self.mesh) - self.exact
             return {"l2": float(err.square().mean()), "rel_l2": float(err.norm() / self.exact.norm()),
-                    "bc_mse": float(bc), "pde_mse": float(pde)}
+                    "bc_mse": float(bc), "pde_mse": float(pde), "val_loss": val}

@@ -6,6 +6,8 @@ Choices where the paper is silent (config keys of `TimeSeriesTask`):
 - the split is chronological: the first 80 % of the windows train, the last 20 % test. Windows
   overlap their neighbours, so a random split would put near-copies of test windows in the
   training set; a chronological split is the honest reading of "forecasting".
+- the last `val_fraction` of all windows before the test window validate (tuning and model
+  selection read them, never the test window); the training windows are the ones before.
 - inputs and target are used as generated (no scaling), so MSEs compare with Table 6's.
 """
 
@@ -26,16 +28,19 @@ SPLITS = ("chronological", "random")
 class TimeSeriesTask:
     def __init__(self, n_samples: int = 10_000, window: int = 10, t_range: tuple[float, float] = (0.5, 100.0),
                  delays: tuple[float, float, float, float] = (1.0, 5.0, 1.0, 2.0),
-                 train_fraction: float = 0.8, split: str = "chronological", data_seed: int = 0,
+                 train_fraction: float = 0.8, val_fraction: float = 0.0, split: str = "chronological",
+                 data_seed: int = 0,
                  a_range: tuple[float, float] = (0.5, 1.5), b_range: tuple[float, float] = (-0.5, 0.5)):
         if split not in SPLITS:
             raise ValueError(f"TimeSeriesTask: split must be one of {SPLITS}, got {split!r}")
         if not 0 < train_fraction < 1:
             raise ValueError(f"TimeSeriesTask: train_fraction must be in (0, 1), got {train_fraction}")
+        if not 0 <= val_fraction < train_fraction:
+            raise ValueError(f"TimeSeriesTask: val_fraction must be in [0, train_fraction), got {val_fraction}")
         if len(delays) != 4:
             raise ValueError(f"TimeSeriesTask: delays must be four numbers (d1, d2, d3, d4), got {delays!r}")
         self.n_samples, self.window, self.t_range = n_samples, window, tuple(t_range)
-        self.delays, self.train_fraction, self.split = tuple(delays), train_fraction, split
+        self.delays, self.train_fraction, self.val_fraction, self.split = tuple(delays), train_fraction, val_fraction, split
         self.data_seed, self.a_range, self.b_range = data_seed, tuple(a_range), tuple(b_range)
         self.in_features = 4
 
@@ -53,14 +58,19 @@ class TimeSeriesTask:
         n_train = int(round(self.train_fraction * self.n_samples))
         order = (torch.arange(self.n_samples) if self.split == "chronological"
                  else torch.randperm(self.n_samples, generator=g))
-        train, test = order[:n_train], order[n_train:]
+        n_val = int(round(self.val_fraction * self.n_samples))
+        train, val, test = order[:n_train - n_val], order[n_train - n_val:n_train], order[n_train:]
         # Whole data set on the training device once; batches are index views, no DataLoader.
         self.train_set = (x[train].to(device, dtype), y[train].to(device, dtype))
-        self.test_set = (x[test].to(device, dtype), y[test].to(device, dtype))
+        self.splits = {"train": self.train_set, "test": (x[test].to(device, dtype), y[test].to(device, dtype))}
+        if n_val:
+            self.splits["val"] = (x[val].to(device, dtype), y[val].to(device, dtype))
+        self.test_set = self.splits["test"]
 
     def describe(self) -> str:
+        val = f", {self.val_fraction:g} validation" if self.val_fraction else ""
         return (f"Eq. 5, delays {list(self.delays)}, {self.n_samples} windows of {self.window}, "
-                f"{self.split} split, data seed {self.data_seed}")
+                f"{self.split} split{val}, data seed {self.data_seed}")
 
     def steps_per_epoch(self, batch_size: int | None) -> int:
         n = len(self.train_set[0])
@@ -76,5 +86,4 @@ class TimeSeriesTask:
 
     @torch.no_grad()
     def evaluate(self, model: nn.Module) -> dict[str, float]:
-        return {f"{split}_mse": float((model(x) - y).square().mean())
-                for split, (x, y) in (("train", self.train_set), ("test", self.test_set))}
+        return {f"{split}_mse": float((model(x) - y).square().mean()) for split, (x, y) in self.splits.items()}

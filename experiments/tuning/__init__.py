@@ -1,0 +1,1 @@
+"""Equal-budget tuning on validation data: search spaces, the objective, tuned configs, their report."""

@@ -46,6 +46,11 @@ def select(records: list[dict]) -> tuple[list[dict], list[str]]:
     launch point was run again after conf/ changed (the newest configuration of a point is kept).
     """
     notes, kept = [], []
+    tuning = [r for r in records if r.get("tuning_study")]
+    if tuning:
+        notes.append(f"{len(tuning)} run(s) of tuning studies ({', '.join(sorted({r['tuning_study'] for r in tuning}))}): "
+                     f"they are in the tuning tables, never in the paper tables")
+    records = [as_protocol_row(r) for r in records if not r.get("tuning_study")]
     old = [r for r in records if r.get("schema") != SCHEMA]
     if old:
         notes.append(f"{len(old)} record(s) from an older store layout (before schema {SCHEMA}), e.g. "
@@ -68,6 +73,27 @@ def select(records: list[dict]) -> tuple[list[dict], list[str]]:
         notes.append(f"{len(stale)} stale record(s), run before conf/ last changed what their sweep runs "
                      f"(e.g. {stale[0]['experiment']}/{stale[0]['key']}.json): re-run the sweep to replace them")
     return kept, notes
+
+
+def as_protocol_row(record: dict) -> dict:
+    """A record of the tuned protocol as a row of its own beside the paper's: model `gmnm` becomes
+    `gmnm_tuned` ("GMNM (tuned)", a darker shade of its colour), after the lineup in table order.
+    Records of the paper protocol (all records before protocols existed) are returned as they are."""
+    protocol = record.get("protocol_name", "paper")
+    if protocol == "paper":
+        return record
+    lineup = record.get("lineup", [])
+    return {**record, "model": f"{record['model']}_{protocol}", "label": f"{record.get('label', record['model'])} ({protocol})",
+            "color": _shade(record.get("color")),
+            "lineup": lineup + [f"{m}_{protocol}" for m in lineup if not m.endswith("_lsq")]}
+
+
+def _shade(color: str | None) -> str | None:
+    """A darker version of a matplotlib colour, as hex (the tuned row of a model in figures)."""
+    if color is None:
+        return None
+    from matplotlib.colors import to_hex, to_rgb
+    return to_hex(tuple(0.55 * c for c in to_rgb(color)))
 
 
 def family_of(record: dict) -> str:
@@ -120,6 +146,12 @@ def main(argv: list[str] | None = None) -> int:
     records, notes = select([r for r in ResultStore(args.store).records() if r["profile"] == args.profile])
     for note in notes:
         print(f"report: left out {note}", file=sys.stderr)
+    from experiments.tuning import report as tuning
+    tuning_paths = tuning.report(args.store, args.out, args.profile)
+    for path in tuning_paths:
+        print(f"wrote {path}")
+    if not records and tuning_paths:
+        return 0
     if not records:
         print(f"report: no trials of profile {args.profile!r} in {args.store}; run the sweeps "
               f"first (make quick, or make reproduce PROFILE={args.profile})", file=sys.stderr)

@@ -68,15 +68,19 @@ def glance_row(experiment: str, profile: str, case: str, metric: str, rows: list
     """One results-at-a-glance row: each model's value (lower is better) in lineup order, ours
     best, and the paper's best model (a model name) beside it. rows: one per model, holding
     `model`, `label`, `value` and `n` keys. Ours best is among the paper's kind of training: the
-    least-squares rows (`*_lsq`, beyond the paper) are listed but do not decide whether we agree."""
-    finite = [r for r in rows if isinstance(r[value], (int, float)) and math.isfinite(r[value])
-              and not r["model"].endswith("_lsq")]
-    best = min(finite, key=lambda r: r[value]) if finite else None
+    least-squares rows (`*_lsq`, beyond the paper) are listed but do not decide whether we agree;
+    the tuned protocol's rows (`*_tuned`) are ranked among themselves (ours_best_tuned)."""
+    def best_of(keep: Callable[[str], bool]) -> dict | None:
+        finite = [r for r in rows if isinstance(r[value], (int, float)) and math.isfinite(r[value]) and keep(r["model"])]
+        return min(finite, key=lambda r: r[value]) if finite else None
+    best = best_of(lambda m: not m.endswith(("_lsq", "_tuned")))
+    tuned = best_of(lambda m: m.endswith("_tuned"))  # the tuned protocol's rows ranked among themselves
     labels = {r["model"]: r["label"] for r in rows}
     return {"experiment": experiment, "profile": profile, "case": case, "metric": metric,
             "n_seeds": min(int(r[n]) for r in rows),
             "ours": "; ".join(f"{r['label']} {r[value]:.2g}" for r in rows),
             "ours_best": best["label"] if best else "",
+            "ours_best_tuned": tuned["label"] if tuned else "",
             "paper_best": labels.get(paper_best, paper_best),
             "agrees": "" if not (paper_best and best) else ("yes" if best["model"] == paper_best else "no")}
 

@@ -30,7 +30,7 @@ def test_every_experiment_and_model_is_in_the_lineup():
 
 
 def test_conf_is_small_and_has_no_copies():
-    files = sorted(CONF.rglob("*.yaml"))
+    files = sorted(f for f in CONF.rglob("*.yaml") if "protocols" not in f.parts)  # make tune writes those
     assert len(files) <= 55
     contents = [f.read_bytes() for f in files]
     assert len(set(contents)) == len(contents), "two files of conf/ are byte-identical"

@@ -7,14 +7,16 @@ model its own (`search:` in conf/model/<name>.yaml). An entry maps an override k
     {int: [low, high]}                an integer range, both ends included
     {choice: [a, b, ...]}             values (numbers, strings, booleans or lists), duplicates dropped
 
-No Hydra or Optuna state here: `parse` checks a composed config's space, `suggest` draws from
-an Optuna trial, `override` writes a value as a Hydra command-line override.
+No Hydra or Optuna state here: `parse` checks a composed config's space, `check_sizes` that no
+value buys a model more parameters, `suggest` draws from an Optuna trial, `override` writes a
+value as a Hydra command-line override.
 """
 
 from __future__ import annotations
 
 import inspect
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,7 +79,28 @@ def values(params: list[Param], drawn: dict[str, Any]) -> dict[str, Any]:
 
 def override(param: Param, value: Any) -> str:
     """`key=value` in Hydra's override grammar (`+key=value` for a key the config does not set)."""
-    return f"{'+' if param.new else ''}{param.key}={_literal(value)}"
+    return f"{'+' if param.new else ''}{param.key}={literal(value)}"
+
+
+def check_sizes(cfg: DictConfig, params: list[Param], compose: Callable[[list[str]], DictConfig]) -> None:
+    """Build the model at every value that bounds its size (each choice, both ends of a model's
+    range; compose: extra overrides -> the trial's config) and raise ConfigError, naming the key,
+    when one has more parameters than the protocol's model: the search never buys a model more."""
+    from hydra.utils import instantiate
+
+    from gmnm import count_parameters
+    limit = count_parameters(instantiate(cfg.model))
+    probes = [(p, v) for p in params if p.kind == "choice" or p.key.startswith("model.") for v in p.extremes()]
+    for p, v in probes:
+        try:
+            n = count_parameters(instantiate(compose([override(p, v)]).model))
+        except Exception as e:  # noqa: BLE001 - a value the model rejects is a bad search space
+            raise ConfigError(f"search space of model={cfg.model_name}: {p.key}={literal(v)} does not build "
+                              f"the model ({type(e).__name__}: {e})") from None
+        if n > limit:
+            raise ConfigError(f"search space of model={cfg.model_name} in experiment={cfg.experiment_name}: "
+                              f"{p.key}={literal(v)} gives {n:,} parameters, more than the protocol's {limit:,}; "
+                              f"tuning keeps sizes matched: narrow the range")
 
 
 def _param(cfg: DictConfig, key: str, spec: Any) -> Param:
@@ -137,16 +160,16 @@ def _container(node) -> dict:
 
 def _label(value: Any) -> Any:
     """A choice's label for Optuna: the value itself if it is a scalar, else its override text."""
-    return value if isinstance(value, (str, int, float, bool)) or value is None else _literal(value)
+    return value if isinstance(value, (str, int, float, bool)) or value is None else literal(value)
 
 
-def _literal(value: Any) -> str:
+def literal(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
         return "null"
     if isinstance(value, (list, tuple)):
-        return "[" + ",".join(_literal(v) for v in value) + "]"
+        return "[" + ",".join(literal(v) for v in value) + "]"
     if isinstance(value, float):
         return repr(value)
     return str(value)

@@ -92,17 +92,19 @@ class TuningSweeper(Sweeper):
         if tune.reduce not in objective.REDUCTIONS:
             raise ConfigError(f"tune.reduce must be one of {objective.REDUCTIONS}, got {tune.reduce!r}")
         params = space.parse(cfg)
-        self._check_sizes(cfg, arguments + points[0], params)
+        space.check_sizes(cfg, params, lambda extra: self._compose(arguments + points[0] + extra))
 
         name = f"{cfg.experiment_name}/{cfg.model_name}/{cfg.profile_name}"
         db = Path(cfg.paths.store_dir) / "_tuning" / cfg.profile_name / cfg.experiment_name / f"{cfg.model_name}.db"
         db.parent.mkdir(parents=True, exist_ok=True)
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        sampler = self.sampler_cfg  # Hydra builds it with the sweeper (the config's _target_)
-        if isinstance(sampler, DictConfig):
-            sampler = instantiate(sampler)
-        study = optuna.create_study(study_name=name, storage=f"sqlite:///{db}", sampler=sampler,
-                                    direction="minimize", load_if_exists=True)
+        study = optuna.create_study(study_name=name, storage=f"sqlite:///{db}", direction="minimize",
+                                    load_if_exists=True)
+        if self.sampler_cfg is not None:
+            # Seeded by the trials the study holds: a fresh study is reproducible, and a resumed one
+            # does not draw its first (random) trials again, which would repeat finished trials.
+            seed = self.sampler_cfg.get("seed")
+            study.sampler = instantiate(self.sampler_cfg, **({} if seed is None else {"seed": seed + len(study.trials)}))
         study.set_user_attr("space", {p.key: _describe(p) for p in params})
         study.set_user_attr("metric", f"{tune.reduce} {tune.metric} on validation data"
                             + (f", geometric mean over {len(points)} points ({'; '.join(' '.join(p) for p in points)})"
@@ -143,23 +145,6 @@ class TuningSweeper(Sweeper):
             return int(self.batch_size)
         n_jobs = OmegaConf.select(self.config, "hydra.launcher.n_jobs", default=1)
         return n_jobs if isinstance(n_jobs, int) and n_jobs > 0 else 1
-
-    def _check_sizes(self, cfg: DictConfig, base: list[str], params: list[space.Param]) -> None:
-        """Build the model at every value that bounds its size; ConfigError naming the key when one
-        has more parameters than the protocol's model (the search never buys a model more)."""
-        from gmnm import count_parameters
-        limit = count_parameters(instantiate(cfg.model))
-        probes = [(p, v) for p in params if p.kind == "choice" or p.key.startswith("model.") for v in p.extremes()]
-        for p, v in probes:
-            try:
-                n = count_parameters(instantiate(self._compose(base + [space.override(p, v)]).model))
-            except Exception as e:  # noqa: BLE001 - a value the model rejects is a bad search space
-                raise ConfigError(f"search space of model={cfg.model_name}: {p.key}={space._literal(v)} does not "
-                                  f"build the model ({type(e).__name__}: {e})") from None
-            if n > limit:
-                raise ConfigError(f"search space of model={cfg.model_name} in experiment={cfg.experiment_name}: "
-                                  f"{p.key}={space._literal(v)} gives {n:,} parameters, more than the protocol's "
-                                  f"{limit:,}; tuning keeps sizes matched: narrow the range")
 
     def _run(self, study, todo, arguments, points, params, cfg, name) -> None:
         import optuna
@@ -215,5 +200,5 @@ class TuningSweeper(Sweeper):
 
 def _describe(p: space.Param) -> str:
     if p.kind == "choice":
-        return "choice " + ", ".join(space._literal(c) for c in p.choices)
+        return "choice " + ", ".join(space.literal(c) for c in p.choices)
     return f"{p.kind} [{p.low:g}, {p.high:g}]" + (" log" if p.log else "")

@@ -13,7 +13,8 @@ def rows(out: str, first: str) -> dict[str, list[float]]:
     found = {}
     for line in out.splitlines():
         cells = line.split()
-        if cells and cells[0].startswith(first) and all(re.fullmatch(r"-?[\d.]+", c) for c in cells[1:]):  # a part measured as a difference can dip below 0 on a loaded machine
+        # a part measured as a difference of two timings can dip below 0 on a loaded machine
+        if cells and cells[0].startswith(first) and all(re.fullmatch(r"-?[\d.]+", c) for c in cells[1:]):
             found[cells[0]] = [float(c) for c in cells[1:]]
     return found
 

@@ -237,3 +237,11 @@ def test_a_study_killed_with_sigkill_resumes_without_restarting_or_double_counti
     runs = [x for x in ResultStore(tmp_path / "store").records() if x.get("tuning_study") == "fit1d/gmnm/smoke"]
     assert len(runs) == len({x["key"] for x in runs}) == 5 * 4  # every trial at every level, once
     assert (tmp_path / "conf/protocols/tuned/smoke/fit1d/gmnm.yaml").exists()
+
+
+def test_glance_ranks_each_protocol_among_itself():
+    from experiments.reporting import glance_row
+    rows = [{"model": m, "label": m, "value": v, "n": 5} for m, v in
+            (("gmnm", 2.0), ("kan", 3.0), ("gmnm_lsq", 0.1), ("gmnm_tuned", 0.5), ("kan_tuned", 0.2))]
+    row = glance_row("fit2d", "quick", "level 0", "mse", rows, paper_best="gmnm")
+    assert (row["ours_best"], row["ours_best_tuned"], row["agrees"]) == ("gmnm", "kan_tuned", "yes")

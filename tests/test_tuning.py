@@ -243,5 +243,5 @@ def test_glance_ranks_each_protocol_among_itself():
     from experiments.reporting import glance_row
     rows = [{"model": m, "label": m, "value": v, "n": 5} for m, v in
             (("gmnm", 2.0), ("kan", 3.0), ("gmnm_lsq", 0.1), ("gmnm_tuned", 0.5), ("kan_tuned", 0.2))]
-    row = glance_row("fit2d", "quick", "level 0", "mse", rows, paper_best="gmnm")
+    row = glance_row("fit2d", "quick", "level 0", "mse", rows, paper_best="gmnm", value="value", n="n")
     assert (row["ours_best"], row["ours_best_tuned"], row["agrees"]) == ("gmnm", "kan_tuned", "yes")

@@ -245,3 +245,15 @@ def test_glance_ranks_each_protocol_among_itself():
             (("gmnm", 2.0), ("kan", 3.0), ("gmnm_lsq", 0.1), ("gmnm_tuned", 0.5), ("kan_tuned", 0.2))]
     row = glance_row("fit2d", "quick", "level 0", "mse", rows, paper_best="gmnm", value="value", n="n")
     assert (row["ours_best"], row["ours_best_tuned"], row["agrees"]) == ("gmnm", "kan_tuned", "yes")
+
+
+@pytest.mark.parametrize("override,message", [
+    ("++search={model.sigma_scal: {float: [0.5, 2]}}", "model.sigma_scal: no such key"),
+    ("++search={model.n_components: {int: [100, 400]}}", "model.n_components=400 gives 1,200 parameters"),
+    ("tune.space={trainer.optimizer.lr: {float: [0.1, 0.001]}}", "the range [0.1, 0.001] is empty or inverted"),
+])
+def test_a_bad_search_space_stops_the_tuner_before_any_trial(tmp_path, override, message):
+    r = subprocess.run(tuner(tmp_path, "experiment=fit1d", "model=gmnm", "profile=smoke", override),
+                       cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "store").exists() and not (tmp_path / "conf").exists()

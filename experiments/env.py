@@ -68,8 +68,10 @@ def git_commit() -> str:
                               timeout=10, check=True).stdout.strip()
     try:
         commit = git("rev-parse", "--short=12", "HEAD")
-        # results/ is rewritten by every report, so changes there say nothing about the code
-        dirty = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)results")
+        # what the report (results/, docs/results.md, the README's generated blocks) and make tune
+        # (conf/protocols/) rewrite says nothing about the code
+        dirty = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)results",
+                    ":(exclude)docs/results.md", ":(exclude)README.md", ":(exclude)conf/protocols")
     except (OSError, subprocess.SubprocessError):
         return os.environ.get("GMNM_GIT_COMMIT", "unknown")
     return commit + ("+dirty" if dirty else "")

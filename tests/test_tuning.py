@@ -257,3 +257,19 @@ def test_a_bad_search_space_stops_the_tuner_before_any_trial(tmp_path, override,
                        cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "store").exists() and not (tmp_path / "conf").exists()
+
+
+COMMITTED = sorted((ROOT / "conf" / "protocols" / "tuned").glob("*/*/*.yaml"))
+
+
+@pytest.mark.parametrize("path", COMMITTED, ids=lambda p: "/".join(p.parts[-3:]))
+def test_every_committed_tuned_config_composes_and_keeps_the_matched_size(path):
+    from hydra.utils import instantiate
+    profile, experiment, model = path.parts[-3], path.parts[-2], path.stem
+    paper = compose(f"experiment={experiment}", f"model={model}", f"profile={profile}")
+    tuned = compose(f"experiment={experiment}", f"model={model}", f"profile={profile}", "protocol=tuned")
+    assert tuned.protocol_name == "tuned" and tuned.tuned.study == f"{experiment}/{model}/{profile}"
+    assert tuned.tuned.trials == paper.tune.trials
+    chosen = yaml.safe_load(path.read_text())
+    assert tuned.trainer.optimizer.lr == chosen["trainer"]["optimizer"]["lr"] != paper.trainer.optimizer.lr
+    assert count_parameters(instantiate(tuned.model)) <= count_parameters(instantiate(paper.model))

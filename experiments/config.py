@@ -62,11 +62,8 @@ def _sweep_models(*, _root_: DictConfig) -> str:
     models = list(_root_.models)
     if _root_.get("protocol_name", "paper") == "tuned":  # the models `make tune` chose values for
         tuned_dir = Path(_root_.paths.tuned_dir) / _root_.profile_name / _root_.experiment_name
-        models = [m for m in models if (tuned_dir / f"{m}.yaml").exists()]
-        if not models:
-            raise ConfigError(f"protocol=tuned: no tuned model of experiment={_root_.experiment_name} under profile "
-                              f"{_root_.profile_name} in {tuned_dir}; run make tune PROFILE={_root_.profile_name} "
-                              f"EXPERIMENTS={_root_.experiment_name} first")
+        # none tuned: the lineup, whose first run stops with one line saying what to run (experiments.run)
+        models = [m for m in models if (tuned_dir / f"{m}.yaml").exists()] or models
     return ",".join(models)
 
 

@@ -144,12 +144,13 @@ def test_paper_protocol_keys_are_those_of_records_made_before_protocols():
     assert trial_key({**cfg, "protocol_name": "tuned"}) != trial_key(cfg)
 
 
-def test_protocol_tuned_without_tuned_values_is_an_error(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "experiments.run", "experiment=fit1d", "model=kan", "profile=smoke",
+@pytest.mark.parametrize("launch", [["model=kan"], ["-m"]])  # one run, or a sweep with no tuned model
+def test_protocol_tuned_without_tuned_values_is_an_error(tmp_path, launch):
+    r = subprocess.run([sys.executable, "-m", "experiments.run", *launch, "experiment=fit1d", "profile=smoke",
                         "protocol=tuned", f"paths.tuned_dir={tmp_path}", f"paths.store_dir={tmp_path / 'store'}",
                         f"paths.log_dir={tmp_path / 'logs'}"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
-    assert r.returncode == 2
-    assert "protocol=tuned: no tuned values for model=kan in experiment=fit1d" in r.stderr
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert f"protocol=tuned: no tuned values for model={'kan' if launch != ['-m'] else 'gmnm'} in experiment=fit1d" in r.stderr
     assert not (tmp_path / "store").exists()
 
 

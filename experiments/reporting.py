@@ -1,7 +1,7 @@
 """Helpers shared by the family reports: records to rows, aggregates, curves and plots.
 
 Records are the dicts `experiments.run` writes. The row, aggregate and curve functions are
-pure; `write_csv` and `save_figure` are the only writers (both atomic). The family reports
+pure; `write_csv`, `write_text` and `save_figure` are the only writers (all atomic). The family reports
 (experiments/<family>/report.py) decide what to tabulate and plot; nothing here is called
 from the runner.
 """
@@ -113,6 +113,16 @@ def write_csv(path: Path, rows: list[dict], columns: list[str] | None = None) ->
         writer.writeheader()
         for row in rows:
             writer.writerow({k: _fmt(row.get(k)) for k in columns})
+    os.replace(tmp, path)
+    return path
+
+
+def write_text(path: Path, text: str) -> Path:
+    """text into path, written atomically (a killed writer leaves the old file or the new one)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
     os.replace(tmp, path)
     return path
 

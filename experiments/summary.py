@@ -12,10 +12,9 @@ import importlib
 import math
 import os
 import re
-import tempfile
 from pathlib import Path
 
-from experiments.reporting import read_csv, write_csv
+from experiments.reporting import read_csv, write_csv, write_text
 
 PROFILES = ("paper", "quick", "smoke")  # the order profiles are shown in; others follow by name
 GLANCE_COLUMNS = ["experiment", "case", "profile", "metric", "n_seeds", "ours", "ours_best", "ours_best_tuned",
@@ -123,19 +122,10 @@ def _replace_block(text: str, begin: str, end: str, body: str) -> str:
     return re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: f"{begin}\n{body}\n{end}", text, flags=re.S)
 
 
-def _write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
-    return path
-
-
 def write_docs(out_dir: Path, docs: Path) -> list[Path]:
     """docs/results.md, and the glance block of the README beside docs/ (between its markers)."""
     link_root = os.path.relpath(out_dir, docs)
-    written = [_write(docs / "results.md", results_markdown(out_dir, link_root))]
+    written = [write_text(docs / "results.md", results_markdown(out_dir, link_root))]
     readme = docs.parent / "README.md"
     if readme.exists():
         text = readme.read_text()
@@ -144,5 +134,5 @@ def write_docs(out_dir: Path, docs: Path) -> list[Path]:
         if (conf / "lineup.yaml").exists():
             new = _replace_block(new, LINEUP_BEGIN, LINEUP_END, lineup_markdown(conf))
         if new != text:
-            written.append(_write(readme, new))
+            written.append(write_text(readme, new))
     return written

@@ -58,7 +58,7 @@ def test_no_search_space_buys_a_model_more_parameters(experiment, model):
     ({"trainer.optimizer.lr": {"float": [0.1, 0.001]}}, "the range [0.1, 0.001] is empty or inverted"),
     ({"trainer.optimizer.lr": {"float": [0.0, 0.1], "log": True}}, "a log scale needs low > 0"),
     ({"model.mu_init": {"choice": []}}, "choice needs a non-empty list"),
-    ({"model.k": {"int": [1.5, 3]}}, "no such key"),
+    ({"model.n_components": {"int": [1.5, 3]}}, "int needs integer bounds"),
     ({"trainer.optimizer.lr": {"range": [0.001, 0.1]}}, "expected one of"),
 ])
 def test_a_bad_search_space_names_the_key(entry, message):

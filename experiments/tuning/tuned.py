@@ -11,11 +11,12 @@ value, profile, commit, date.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from experiments.reporting import write_text
 
 
 def path(tuned_dir: str | os.PathLike, profile: str, experiment: str, model: str) -> Path:
@@ -41,9 +42,4 @@ def write(target: Path, values: dict[str, Any], provenance: dict[str, Any]) -> P
             f"# Chosen by `make tune` ({provenance['study']}): the best of {provenance['trials']} trials on "
             f"validation data. Regenerate it with make tune; `protocol=tuned` runs with it.\n"
             + yaml.safe_dump(body, sort_keys=False, default_flow_style=None, width=110))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, target)
-    return target
+    return write_text(target, text)

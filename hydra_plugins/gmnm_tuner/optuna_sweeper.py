@@ -164,10 +164,10 @@ class TuningSweeper(Sweeper):
             else:
                 log.warning("%s trial %d: a run failed (%s)", name, number, getattr(ret, "_return_value", None))
                 records[number].append({"status": "failed"})
+        held = study.get_trials(deepcopy=False)
         for number, values in todo:
             value = objective.trial_value(records[number], cfg.tune.metric, cfg.tune.reduce)
-            trial = study.trials[number]
-            if trial.state.is_finished():  # told already by another tuner of this study
+            if held[number].state.is_finished():  # told already by another tuner of this study
                 continue
             study.tell(number, value, state=None if value is not None else optuna.trial.TrialState.FAIL)
             log.info("%s trial %d: %s  %s", name, number, "failed (diverged, or a run raised)" if value is None else f"{value:.4g}",

@@ -6,8 +6,9 @@ ARGS ?=
 # quick leaves out CIFAR classification (hours on a CPU) but keeps generation on a subset; an
 # experiment whose data set is missing and cannot be downloaded is skipped with a message, and
 # the report says which tables it could not produce.
-EXPERIMENTS_quick := fit2d fit1d poisson poisson_widths timeseries mnist cifar10_ae cifar100_ae
-EXPERIMENTS_all := fit2d fit1d poisson poisson_widths timeseries mnist cifar10 cifar100 cifar10_ae cifar100_ae
+# eq3_*: the ablation of Eq. 3's readings and of fixed centres (beyond the paper).
+EXPERIMENTS_quick := fit2d fit1d poisson poisson_widths timeseries mnist cifar10_ae cifar100_ae eq3_fit2d eq3_poisson eq3_mnist
+EXPERIMENTS_all := fit2d fit1d poisson poisson_widths timeseries mnist cifar10 cifar100 cifar10_ae cifar100_ae eq3_fit2d eq3_poisson eq3_mnist
 EXPERIMENTS ?= $(or $(EXPERIMENTS_$(PROFILE)),$(EXPERIMENTS_all))
 # make tune: the experiments with a validation split (generation trains on its whole split).
 TUNE_EXPERIMENTS := $(if $(filter command line environment,$(origin EXPERIMENTS)),$(EXPERIMENTS),fit1d fit2d poisson timeseries mnist)
@@ -30,6 +31,8 @@ $(STAMP): pyproject.toml constraints.txt
 # Every experiment's sweep under PROFILE (finished trials are skipped), then the report.
 reproduce: $(STAMP)
 	@for e in $(EXPERIMENTS); do \
+	  if [ "$(PROTOCOL)" = tuned ] && [ ! -d conf/protocols/tuned/$(PROFILE)/$$e ]; then \
+	    echo "== $$e skipped: no tuned values under conf/protocols/tuned/$(PROFILE) (make tune PROFILE=$(PROFILE))"; continue; fi; \
 	  echo "== $$e ($(PROFILE))"; \
 	  $(PYTHON) -m experiments.fetch $$e; rc=$$?; \
 	  if [ $$rc -eq 3 ]; then echo "== $$e skipped: its data set is missing (see above)"; continue; fi; \

@@ -59,7 +59,7 @@ def test_every_config_resolves_and_instantiates(experiment, model, profile):
 def data_overrides(mnist_root, cifar_root):
     """Image experiments read the real MNIST and generated CIFAR files."""
     def overrides(experiment):
-        if experiment == "mnist":
+        if experiment in ("mnist", "eq3_mnist"):
             return [f"paths.data_dir={mnist_root}"]
         if experiment.startswith("cifar"):
             return [f"paths.data_dir={cifar_root[0]}", "task.verify=false"]

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from experiments.config import NOT_IDENTIFYING, PROTOCOL_KEYS, SCHEMA
 from experiments.env import ROOT
-from experiments.reporting import group_by
+from experiments.reporting import group_by, read_csv, write_csv
 from experiments.store import ResultStore
 
 
@@ -97,7 +97,10 @@ def _shade(color: str | None) -> str | None:
 
 
 def family_of(record: dict) -> str:
-    """'experiments.fitting.task.FitTask' -> 'experiments.fitting'."""
+    """'experiments.fitting.task.FitTask' -> 'experiments.fitting'; an ablation (conf/experiment/eq3_*.yaml)
+    reports apart from its base experiment's tables: 'experiments.ablation'."""
+    if record["config"].get("ablation"):
+        return "experiments.ablation"
     return record["config"]["task"]["_target_"].rsplit(".", 2)[0]
 
 
@@ -170,6 +173,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"report: no results for {', '.join(missing)} under profile {args.profile!r} (not run, or the "
               f"data set was missing); their tables and figures were not produced")
     print(f"wrote {summary.write_glance(glance, args.out, args.profile)}")
+    from experiments.ledger.build import COLUMNS, build
+    paper = {p.name: read_csv(p) for p in sorted(args.paper.glob("*.csv"))}
+    print(f"wrote {write_csv(args.out / 'tables' / f'claims_{args.profile}.csv', build(records, paper, args.profile), COLUMNS)}")
     prov = args.out / f"PROVENANCE_{args.profile}.md"
     prov.write_text(provenance(records, args.profile))
     print(f"wrote {prov}")

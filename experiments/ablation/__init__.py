@@ -1,0 +1,1 @@
+"""Ablations beyond the paper: variants of one model compared under an experiment's protocol."""

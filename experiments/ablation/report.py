@@ -1,0 +1,109 @@
+"""Ablations beyond the paper (experiments whose config has an `ablation:` entry, conf/experiment/eq3_*.yaml):
+one row per variant with its metric's mean and 95 % interval over seeds, and its effect against the
+experiment's baseline variant (the protocol's own choice), paired by seed, with its interval.
+
+Table: results/tables/ablation_<profile>.csv; figure: results/figures/ablation_<profile>.png, one panel
+per experiment, each seed a dot, the mean with its interval a bar.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from experiments import stats  # noqa: E402
+from experiments.reporting import config_value, group_by, save_figure, write_csv  # noqa: E402
+
+SECTION = {  # docs/results.md (experiments/summary.py)
+    "title": "Ablation: the readings of Eq. 3 and fixed centres (beyond the paper)",
+    "about": "Each reading of Eq. 3 (diag, full, ridge; gmnm/layer.py), with trainable and with fixed centres, at the "
+             "protocol's component count (so full and ridge have more parameters: n_params). Mean over seeds with its "
+             "95 % bootstrap interval; effect: the variant's metric over the baseline's (the protocol's own GMNM), "
+             "geometric mean of the per-seed ratios, with its interval.",
+    "tables": [("ablation", ["experiment", "variant", "n_params", "metric", "mean", "ci_low", "ci_high", "best",
+                             "effect", "effect_ci_low", "effect_ci_high", "against_baseline", "n_seeds"])],
+    "figures": ["ablation"],
+}
+
+
+def variant_of(record: dict) -> tuple:
+    return tuple(config_value(record, key) for key in record["config"]["ablation"]["varies"])
+
+
+def _name(keys: list[str], values: tuple) -> str:
+    """('diag', True) -> 'diag, trainable centres'."""
+    parts = []
+    for key, value in zip(keys, values):
+        leaf = key.rsplit(".", 1)[-1]
+        parts.append(("trainable centres" if value else "fixed centres") if leaf == "trainable_mu" else f"{value}")
+    return ", ".join(parts)
+
+
+def rows(records: list[dict]) -> list[dict]:
+    out = []
+    for (experiment,), recs in group_by(records, lambda r: (r["experiment"],)).items():
+        spec = recs[0]["config"]["ablation"]
+        metric, keys = spec["metric"], list(spec["varies"])
+        baseline = tuple(spec.get("baseline") or ())
+        variants = group_by(recs, variant_of)
+        seeds = {v: {r["seed"]: r["summary"].get(metric) for r in rs if r["status"] == "complete"}
+                 for v, rs in variants.items()}
+        seeds = {v: {s: x for s, x in d.items() if isinstance(x, (int, float)) and math.isfinite(x)} for v, d in seeds.items()}
+        for v, rs in variants.items():
+            mean = stats.mean_interval(list(seeds[v].values()))
+            row = {"experiment": experiment, "profile": rs[0]["profile"], "variant": _name(keys, v),
+                   **{key.rsplit(".", 1)[-1]: value for key, value in zip(keys, v)},
+                   "n_params": rs[0]["summary"]["n_params"], "metric": metric, "mean": mean.estimate,
+                   "ci_low": mean.low, "ci_high": mean.high, "best": min(seeds[v].values(), default=math.nan),
+                   "n_seeds": mean.n, "diverged": sum(r["status"] == "diverged" for r in rs)}
+            if baseline in seeds and v != baseline:
+                effect = stats.ratio_effect(seeds[v], seeds[baseline])
+                verdict, _ = stats.verdict(effect)
+                row.update(effect=effect.estimate, effect_ci_low=effect.low, effect_ci_high=effect.high,
+                           against_baseline={stats.REPRODUCED: "lower", stats.CONTRADICTED: "higher"}.get(verdict, "no clear difference"))
+            elif v == baseline:
+                row.update(effect=1.0, against_baseline="baseline")
+            out.append(row)
+    return out
+
+
+def figure(table: list[dict], path: Path, profile: str, records: list[dict]) -> Path:
+    experiments = list(dict.fromkeys(r["experiment"] for r in table))
+    fig, axes = plt.subplots(1, len(experiments), figsize=(4.6 * len(experiments), 3.8), squeeze=False)
+    for ax, experiment in zip(axes[0], experiments):
+        mine = [r for r in table if r["experiment"] == experiment]
+        recs = [r for r in records if r["experiment"] == experiment]
+        for i, row in enumerate(mine):
+            values = [r["summary"].get(row["metric"]) for r in recs if _name(list(r["config"]["ablation"]["varies"]),
+                                                                           variant_of(r)) == row["variant"]]
+            values = [v for v in values if isinstance(v, (int, float)) and math.isfinite(v)]
+            trainable = "fixed" not in row["variant"]
+            color = "tab:red" if row.get("against_baseline") == "baseline" else "tab:gray"
+            ax.scatter([i] * len(values), values, s=10, color=color, alpha=0.5, zorder=2)
+            if math.isfinite(row["ci_low"]):
+                ax.errorbar([i], [row["mean"]], yerr=[[row["mean"] - row["ci_low"]], [row["ci_high"] - row["mean"]]],
+                            fmt="o" if trainable else "s", color=color, mfc=color if trainable else "white", capsize=4, zorder=3)
+        ax.set_xticks(range(len(mine)), [r["variant"].replace(" centres", "").replace(", ", "\n") + f"\n{r['n_params']:,}"
+                                         for r in mine], fontsize=7)  # reading, centres, parameter count
+        ax.set_yscale("log")
+        ax.set_title(f"{experiment} ({profile}): {mine[0]['metric']}", fontsize=9)
+        ax.grid(alpha=0.3, axis="y")
+    fig.suptitle("Eq. 3's readings x trainable/fixed centres (under each: parameters). Dots: seeds; bars: mean, "
+                 "95 % CI; red: the protocol's GMNM", fontsize=8)
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def report(records: list[dict], out_dir: Path, paper_dir: Path, profile: str) -> list[Path]:
+    table = rows(records)
+    return [write_csv(out_dir / "tables" / f"ablation_{profile}.csv", table),
+            figure(table, out_dir / "figures" / f"ablation_{profile}.png", profile, records)]
+
+
+def glance(records: list[dict], paper_dir: Path, profile: str) -> list[dict]:
+    return []  # beyond the paper: no published result to set beside it

@@ -113,13 +113,13 @@ def _plot_target(ax, task: dict) -> None:
     a, b, c = LEVELS[level]
     if task["dim"] == 1:
         x = torch.linspace(low, high, 2001, dtype=torch.float64)[:, None]
-        ax.plot(x[:, 0], target(x, level), color="k", lw=1)
+        ax.plot(x[:, 0].numpy(), target(x, level).numpy(), color="k", lw=1)  # numpy: matplotlib copies arrays
         ax.set_xlabel("x")
     else:
         g = torch.linspace(low, high, 241, dtype=torch.float64)
         x1, x2 = torch.meshgrid(g, g, indexing="xy")  # (241, 241) each
         t = target(torch.stack([x1.ravel(), x2.ravel()], -1), level, sigma).reshape(x1.shape)
-        im = ax.pcolormesh(x1, x2, t, cmap="viridis", shading="auto")
+        im = ax.pcolormesh(x1.numpy(), x2.numpy(), t.numpy(), cmap="viridis", shading="auto")
         ax.figure.colorbar(im, ax=ax, fraction=0.046)
         ax.set_aspect("equal")
         ax.set_xlabel("x1")

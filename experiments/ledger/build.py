@@ -118,6 +118,11 @@ def judge(claim: Claim, protocol: str, recs: list[dict], paper: dict[str, list[d
     present = {r["model"] for r in recs}
     kind = {"rank": _rank, "ratio": _ratio, "value": _value, "count": _count}[claim.kind]
     found, used = kind(claim, protocol, recs, present, profile, paper_number)
+    if claim.judged_under is not None and profile not in claim.judged_under and found.get("verdict") in (
+            stats.REPRODUCED, stats.CONTRADICTED):
+        found["reason"] = (f"judged under {', '.join(claim.judged_under)} only ({claim.why}); "
+                           f"here it would read {found['verdict']}: {found['reason']}")
+        found["verdict"] = stats.INCONCLUSIVE
     row.update(found)
     summaries = [r["summary"] for r in used]
     row.update(commits=" ".join(sorted({str(s.get("git_commit")) for s in summaries})),
@@ -207,10 +212,6 @@ def _value(claim, protocol, recs, present, profile, paper_value):
     if math.isfinite(paper_value):
         found.update(effect=ours.estimate / paper_value, effect_ci_low=ours.low / paper_value,
                      effect_ci_high=ours.high / paper_value)
-    if profile not in claim.value_profiles:
-        return {**found, "verdict": stats.INCONCLUSIVE,
-                "reason": f"profile {profile} trains a scaled-down protocol: values are judged under "
-                          f"{', '.join(claim.value_profiles)} only"}, used
     verdict, reason = stats.value_verdict(ours, paper_value) if math.isfinite(paper_value) else (
         stats.NOT_MEASURED, "the paper gives no number")
     return {**found, "verdict": verdict, "reason": reason}, used

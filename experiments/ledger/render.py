@@ -97,8 +97,9 @@ def ledger_markdown(rows: list[dict]) -> str:
              "magnitude, 10 for KAN's test loss exploding, 1.1 for no noticeable slowdown, 2 for a similar parameter "
              "count); *contradicted*: it lies wholly on the other side; *inconclusive*: it spans the threshold, or "
              "fewer than 3 seeds; *not measured here*: no run, with the reason. The *paper* column holds the same "
-             "effect computed from the paper's own tables, where they give numbers. Values (C5) are judged only "
-             "under the `paper` profile: `quick` trains a tenth of the steps. Parameter counts (C11) agree within 1 %.",
+             "effect computed from the paper's own tables, where they give numbers. Values (C5) and KAN's test loss "
+             "'eventually' exploding (C3) are judged only under the `paper` profile: `quick` trains a tenth of the "
+             "steps. Parameter counts (C11) agree within 1 %.",
              ""]
     for profile in dict.fromkeys(r["profile"] for r in rows):
         mine = [r for r in rows if r["profile"] == profile]

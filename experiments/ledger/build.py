@@ -195,7 +195,9 @@ def _ratio(claim, protocol, recs, present, profile, paper_value):
     effect = stats.ratio_effect({s: stats.geometric_mean(numer[s]) for s in seeds},
                                 {s: stats.geometric_mean(denom[s]) for s in seeds})
     verdict, reason = stats.verdict(effect, threshold=claim.threshold, direction=claim.direction)
-    pairs = "; ".join(f"{variant(a, protocol, present)}/{variant(b, protocol, present)}" for (a, _), (b, _) in claim.pairs)
+    pairs = "; ".join(f"{variant(a, protocol, present)}/{variant(b, protocol, present)}" if ma == mb else
+                      f"{variant(a, protocol, present)} {ma} / {variant(b, protocol, present)} {mb}"
+                      for (a, ma), (b, mb) in claim.pairs)  # a model against itself: say which metrics
     reason = f"geometric mean of {pairs} per seed: {reason}"
     if kept < len(claim.pairs):
         reason += f" ({kept} of {len(claim.pairs)} pairs run)"

@@ -111,7 +111,8 @@ def judge(claim: Claim, protocol: str, recs: list[dict], paper: dict[str, list[d
     paper_number, paper_note = paper_effect(claim, paper)
     row = {"claim": claim.id, "case": claim.case, "protocol": PROTOCOL_LABELS[protocol], "profile": profile,
            "statement": claim.statement, "metric": claim.metric, "paper": paper_number, "paper_note": paper_note,
-           "threshold": claim.threshold, "direction": claim.direction}
+           # a value or count is compared with the paper's number, not a threshold
+           **({"threshold": claim.threshold, "direction": claim.direction} if claim.kind in ("rank", "ratio") else {})}
     if not recs:
         return {**row, "n_seeds": 0, "verdict": stats.NOT_MEASURED,
                 "reason": claim.missing or f"no {claim.experiment} trials under profile {profile} in the store"}

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from experiments.config import NOT_IDENTIFYING, PROTOCOL_KEYS, SCHEMA
 from experiments.env import ROOT
-from experiments.reporting import group_by, read_csv, write_csv
+from experiments.reporting import group_by, read_csv, write_csv, write_text
 from experiments.store import ResultStore
 
 
@@ -176,9 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     from experiments.ledger.build import COLUMNS, build
     paper = {p.name: read_csv(p) for p in sorted(args.paper.glob("*.csv"))}
     print(f"wrote {write_csv(args.out / 'tables' / f'claims_{args.profile}.csv', build(records, paper, args.profile), COLUMNS)}")
-    prov = args.out / f"PROVENANCE_{args.profile}.md"
-    prov.write_text(provenance(records, args.profile))
-    print(f"wrote {prov}")
+    print(f"wrote {write_text(args.out / f'PROVENANCE_{args.profile}.md', provenance(records, args.profile))}")
     docs = args.docs or (ROOT / "docs" if args.out.resolve() == (ROOT / "results").resolve() else None)
     if docs is not None:
         for path in summary.write_docs(args.out, docs):

@@ -3,7 +3,7 @@
 Pure functions, no I/O, in the manner of rliable: a point estimate over runs with a percentile
 bootstrap interval (scipy.stats.bootstrap, 10,000 resamples, a fixed random state so a report is
 reproducible). Percentile rather than BCa: BCa's acceleration is undefined for the constant
-samples a deterministic model gives, and with 5-20 seeds the two differ by less than the noise.
+samples a deterministic model gives (the least-squares head on a grid).
 
 Effects are ratios (our metric over a competitor's): every metric here is a loss or a time, and
 losses of different models differ by orders of magnitude, so a ratio is judged on the log scale:

@@ -5,7 +5,7 @@ import math
 import pytest
 
 from experiments import report, stats
-from experiments.ablation.report import rows
+from experiments.ablation.report import per_variant, rows
 from experiments.reporting import read_csv
 
 SPEC = {"metric": "final_test_mse", "varies": ["model.projection", "model.trainable_mu"], "baseline": ["diag", True]}
@@ -23,7 +23,7 @@ def test_variants_are_set_against_the_baseline_by_seed():
     records += [rec("full", True, s, 0.5 * (1.0 + s), n_params=1400) for s in range(5)]        # half on every seed
     records += [rec("diag", False, s, [3.0, 0.2, 5.0, 0.4, 4.0][s] * (1.0 + s), n_params=600) for s in range(5)]
     records += [rec("ridge", True, 0, math.inf, status="diverged")] + [rec("ridge", True, s, 3 * (1.0 + s)) for s in range(1, 5)]
-    table = {r["variant"]: r for r in rows(records)}
+    table = {r["variant"]: r for r in rows(records, per_variant(records))}
     assert table["diag, trainable centres"]["against_baseline"] == "baseline"
     full = table["full, trainable centres"]
     assert (full["effect"], full["against_baseline"], full["n_params"]) == (pytest.approx(0.5), "lower", 1400)

@@ -44,44 +44,52 @@ def _name(keys: list[str], values: tuple) -> str:
     return ", ".join(parts)
 
 
-def rows(records: list[dict]) -> list[dict]:
+def per_variant(records: list[dict]) -> dict[tuple[str, str], dict[int, float]]:
+    """{(experiment, variant name): {seed: the ablation's metric}} over complete runs with a finite value."""
+    out: dict[tuple[str, str], dict[int, float]] = {}
+    for r in records:
+        spec = r["config"]["ablation"]
+        value = r["summary"].get(spec["metric"])
+        seeds = out.setdefault((r["experiment"], _name(spec["varies"], variant_of(r))), {})
+        if r["status"] == "complete" and isinstance(value, (int, float)) and math.isfinite(value):
+            seeds[r["seed"]] = value
+    return out
+
+
+def rows(records: list[dict], seeds: dict[tuple[str, str], dict[int, float]]) -> list[dict]:
+    """seeds: per_variant(records)."""
     out = []
     for (experiment,), recs in group_by(records, lambda r: (r["experiment"],)).items():
         spec = recs[0]["config"]["ablation"]
         metric, keys = spec["metric"], list(spec["varies"])
-        baseline = tuple(spec.get("baseline") or ())
-        variants = group_by(recs, variant_of)
-        seeds = {v: {r["seed"]: r["summary"].get(metric) for r in rs if r["status"] == "complete"}
-                 for v, rs in variants.items()}
-        seeds = {v: {s: x for s, x in d.items() if isinstance(x, (int, float)) and math.isfinite(x)} for v, d in seeds.items()}
-        for v, rs in variants.items():
-            mean = stats.mean_interval(list(seeds[v].values()))
+        baseline = seeds.get((experiment, _name(keys, tuple(spec.get("baseline") or ()))))
+        for v, rs in group_by(recs, variant_of).items():
+            mine = seeds[(experiment, _name(keys, v))]
+            mean = stats.mean_interval(list(mine.values()))
             row = {"experiment": experiment, "profile": rs[0]["profile"], "variant": _name(keys, v),
                    **{key.rsplit(".", 1)[-1]: value for key, value in zip(keys, v)},
                    "n_params": rs[0]["summary"]["n_params"], "metric": metric, "mean": mean.estimate,
-                   "ci_low": mean.low, "ci_high": mean.high, "best": min(seeds[v].values(), default=math.nan),
+                   "ci_low": mean.low, "ci_high": mean.high, "best": min(mine.values(), default=math.nan),
                    "n_seeds": mean.n, "diverged": sum(r["status"] == "diverged" for r in rs)}
-            if baseline in seeds and v != baseline:
-                effect = stats.ratio_effect(seeds[v], seeds[baseline])
+            if mine is baseline:
+                row.update(effect=1.0, against_baseline="baseline")
+            elif baseline is not None:
+                effect = stats.ratio_effect(mine, baseline)
                 verdict, _ = stats.verdict(effect)
                 row.update(effect=effect.estimate, effect_ci_low=effect.low, effect_ci_high=effect.high,
                            against_baseline={stats.REPRODUCED: "lower", stats.CONTRADICTED: "higher"}.get(verdict, "no clear difference"))
-            elif v == baseline:
-                row.update(effect=1.0, against_baseline="baseline")
             out.append(row)
     return out
 
 
-def figure(table: list[dict], path: Path, profile: str, records: list[dict]) -> Path:
+def figure(table: list[dict], path: Path, profile: str, seeds: dict[tuple[str, str], dict[int, float]]) -> Path:
+    """table: rows(); seeds: per_variant(), the dots."""
     experiments = list(dict.fromkeys(r["experiment"] for r in table))
     fig, axes = plt.subplots(1, len(experiments), figsize=(4.6 * len(experiments), 3.8), squeeze=False)
     for ax, experiment in zip(axes[0], experiments):
         mine = [r for r in table if r["experiment"] == experiment]
-        recs = [r for r in records if r["experiment"] == experiment]
         for i, row in enumerate(mine):
-            values = [r["summary"].get(row["metric"]) for r in recs if _name(list(r["config"]["ablation"]["varies"]),
-                                                                           variant_of(r)) == row["variant"]]
-            values = [v for v in values if isinstance(v, (int, float)) and math.isfinite(v)]
+            values = list(seeds[(experiment, row["variant"])].values())
             trainable = "fixed" not in row["variant"]
             color = "tab:red" if row.get("against_baseline") == "baseline" else "tab:gray"
             ax.scatter([i] * len(values), values, s=10, color=color, alpha=0.5, zorder=2)
@@ -100,9 +108,10 @@ def figure(table: list[dict], path: Path, profile: str, records: list[dict]) -> 
 
 
 def report(records: list[dict], out_dir: Path, paper_dir: Path, profile: str) -> list[Path]:
-    table = rows(records)
+    seeds = per_variant(records)
+    table = rows(records, seeds)
     return [write_csv(out_dir / "tables" / f"ablation_{profile}.csv", table),
-            figure(table, out_dir / "figures" / f"ablation_{profile}.png", profile, records)]
+            figure(table, out_dir / "figures" / f"ablation_{profile}.png", profile, seeds)]
 
 
 def glance(records: list[dict], paper_dir: Path, profile: str) -> list[dict]:

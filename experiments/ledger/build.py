@@ -66,7 +66,8 @@ def variant(model: str, protocol: str, present: set[str], *, subject: bool = Fal
 
 
 def seed_values(recs: list[dict], model: str | None, metric: str) -> tuple[dict[int, float], list[dict]]:
-    """{seed: metric} over the model's finished records with a finite value, and those records."""
+    """{seed: metric} over the model's records (complete or diverged) where the metric is finite, and all
+    of the model's records (what the row read, for its provenance)."""
     used = [r for r in recs if model is not None and r["model"] == model]
     values = {r["seed"]: r["summary"].get(metric) for r in used}
     return {s: v for s, v in values.items() if isinstance(v, (int, float)) and math.isfinite(v)}, used
@@ -176,9 +177,10 @@ def _rank(claim, protocol, recs, present, profile, paper_value):
 
 
 def _ratio(claim, protocol, recs, present, profile, paper_value):
-    numer, denom, used, kept = defaultdict(list), defaultdict(list), [], 0
+    numer, denom, used, kept, ours = defaultdict(list), defaultdict(list), [], 0, None
     for (a, ma), (b, mb) in claim.pairs:
         top, u1 = seed_values(recs, variant(a, protocol, present), ma)
+        ours = top if ours is None else ours  # the first pair's numerator: the row's "ours"
         bottom, u2 = seed_values(recs, variant(b, protocol, present), mb)
         common = set(top) & set(bottom)
         if not common:
@@ -192,7 +194,6 @@ def _ratio(claim, protocol, recs, present, profile, paper_value):
         return _not_measured(" / ".join(f"{a} over {b}" for (a, _), (b, _) in claim.pairs), protocol), used
     seeds = [s for s in numer if len(numer[s]) == kept]  # seeds every kept pair has
     first = variant(claim.pairs[0][0][0], protocol, present)
-    ours, _ = seed_values(recs, first, claim.pairs[0][0][1])
     effect = stats.ratio_effect({s: stats.geometric_mean(numer[s]) for s in seeds},
                                 {s: stats.geometric_mean(denom[s]) for s in seeds})
     verdict, reason = stats.verdict(effect, threshold=claim.threshold, direction=claim.direction)

@@ -59,12 +59,14 @@ def test_sweep_killed_with_sigkill_is_completed_by_rerunning(tmp_path, cwd):
     assert len(leftovers) <= 1  # at most the temporary file of the trial that was killed
 
 
-def test_parallel_launcher_gives_the_records_of_a_sequential_sweep(tmp_path, cwd):
-    # make reproduce runs sweeps with Hydra's joblib launcher (JOBS processes, one thread each):
-    # it must find the same trials, under the same keys, with the same metrics as the basic one.
+def test_parallel_launchers_give_the_records_of_a_sequential_sweep(tmp_path, cwd):
+    # make reproduce runs sweeps with Hydra's joblib launcher (JOBS processes, one thread each), a
+    # cluster with submitit (submitit_local: the same code path as SLURM's, as local processes):
+    # each must find the same trials, under the same keys, with the same metrics as the basic one.
     sweep = ["experiment=timeseries", "profile=smoke"]
     metrics = {}
-    for name, launcher in (("basic", []), ("joblib", ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"])):
+    for name, launcher in (("basic", []), ("joblib", ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"]),
+                           ("submitit", ["hydra/launcher=submitit_local", "hydra.launcher.timeout_min=10"])):
         r = subprocess.run(runner(tmp_path / name, *sweep, *launcher, multirun=True), cwd=cwd,
                            capture_output=True, text=True, timeout=300)
         assert r.returncode == 0, r.stderr[-2000:]
@@ -74,4 +76,14 @@ def test_parallel_launcher_gives_the_records_of_a_sequential_sweep(tmp_path, cwd
     assert {m for m, _ in metrics["basic"].values()} == {"lstm3", "lstm3_gmnm", "lstm32"}
     # one thread per process changes no result here: these small ops have no threaded reductions
     assert metrics["joblib"] == metrics["basic"]
+    assert metrics["submitit"] == metrics["basic"]
     assert os.listdir(cwd) == []
+
+
+def test_slurm_launcher_carries_the_projects_defaults():
+    from conftest import compose
+    launcher = compose("experiment=mnist", "hydra/launcher=submitit_slurm", "hydra.launcher.partition=gpu",
+                       hydra=True).hydra.launcher
+    assert launcher._target_.endswith("submitit_launcher.SlurmLauncher")  # the plugin's schema, kept
+    assert (launcher.partition, launcher.gpus_per_task, launcher.timeout_min, launcher.array_parallelism) == (
+        "gpu", 1, 240, 64)

@@ -1,5 +1,6 @@
 # make quick | make reproduce [PROFILE=paper] [PROTOCOL=tuned] [JOBS=n] | make tune [PROFILE=quick]
-# | make test | make report [PROFILE=...]; ARGS: extra overrides for every run (e.g. paths.store_dir=...)
+# | make test | make report [PROFILE=...]; ARGS: extra overrides for every run; STORE: the result store
+# (default results/runs), for the runs and the report alike; LAUNCHER: see below
 PROFILE ?= paper
 PROTOCOL ?= paper
 ARGS ?=
@@ -15,6 +16,12 @@ TUNE_EXPERIMENTS := $(if $(filter command line environment,$(origin EXPERIMENTS)
 # Trials run in JOBS parallel processes (Hydra's joblib launcher, one thread each). Default: one
 # per CPU core, the throughput of small models on CPU; one on a GPU, which processes time-slice.
 JOBS ?= $(shell $(PYTHON) -c "from experiments.env import default_jobs; print(default_jobs())")
+# How sweeps launch their jobs; on a SLURM cluster: LAUNCHER="hydra/launcher=submitit_slurm hydra.launcher.partition=gpu"
+# (with STORE=<shared storage>; docs/running.md).
+LAUNCHER ?= hydra/launcher=joblib hydra.launcher.n_jobs=$(JOBS)
+STORE ?=
+STORE_RUN := $(if $(STORE),paths.store_dir=$(abspath $(STORE)))
+STORE_REPORT := $(if $(STORE),--store $(abspath $(STORE)))
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -36,11 +43,12 @@ reproduce: $(STAMP)
 	  echo "== $$e ($(PROFILE))"; \
 	  $(PYTHON) -m experiments.fetch $$e; rc=$$?; \
 	  if [ $$rc -eq 3 ]; then echo "== $$e skipped: its data set is missing (see above)"; continue; fi; \
+	  if [ $$rc -eq 4 ]; then echo "== $$e skipped: a file of its data set is damaged (see above)"; continue; fi; \
 	  [ $$rc -eq 0 ] || exit $$rc; \
 	  $(PYTHON) -m experiments.run --multirun experiment=$$e profile=$(PROFILE) protocol=$(PROTOCOL) \
-	    hydra/launcher=joblib hydra.launcher.n_jobs=$(JOBS) $(ARGS) || exit 1; \
+	    $(LAUNCHER) $(STORE_RUN) $(ARGS) || exit 1; \
 	done
-	$(PYTHON) -m experiments.report --profile $(PROFILE)
+	$(PYTHON) -m experiments.report --profile $(PROFILE) $(STORE_REPORT)
 
 # One Optuna study per (experiment, model) of the lineup, the least-squares rows aside (they pick
 # their widths on validation data themselves): the profile's trials each, on validation data;
@@ -49,11 +57,12 @@ tune: $(STAMP)
 	@for e in $(TUNE_EXPERIMENTS); do \
 	  $(PYTHON) -m experiments.fetch $$e; rc=$$?; \
 	  if [ $$rc -eq 3 ]; then echo "== $$e skipped: its data set is missing (see above)"; continue; fi; \
+	  if [ $$rc -eq 4 ]; then echo "== $$e skipped: a file of its data set is damaged (see above)"; continue; fi; \
 	  [ $$rc -eq 0 ] || exit $$rc; \
 	  for m in $$($(PYTHON) -m experiments.tuning.models $$e); do \
 	    echo "== tune $$e $$m ($(PROFILE))"; \
 	    $(PYTHON) -m experiments.run --multirun hydra/sweeper=tune experiment=$$e model=$$m profile=$(PROFILE) \
-	      hydra/launcher=joblib hydra.launcher.n_jobs=$(JOBS) $(ARGS) || exit 1; \
+	      $(LAUNCHER) $(STORE_RUN) $(ARGS) || exit 1; \
 	  done; \
 	done
 
@@ -64,4 +73,4 @@ test: $(STAMP)
 	$(PYTHON) -m pytest -q
 
 report: $(STAMP)
-	$(PYTHON) -m experiments.report --profile $(PROFILE)
+	$(PYTHON) -m experiments.report --profile $(PROFILE) $(STORE_REPORT)

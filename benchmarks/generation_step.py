@@ -19,7 +19,7 @@ import torch
 
 from benchmarks.steps import PARTS, build_all, median_parts, timer
 from experiments.env import pick_device
-from experiments.images.data import DatasetUnavailable
+from experiments.images.files import DatasetError
 from gmnm import count_parameters
 
 
@@ -42,7 +42,7 @@ def main(argv=None) -> None:
         try:
             task.setup(device, torch.float32)
             source = task.dataset
-        except DatasetUnavailable as e:
+        except DatasetError as e:
             print(f"({str(e).split(', and ')[0]}: timing on random images instead)")
     if source != task.dataset:
         g = torch.Generator().manual_seed(0)

@@ -21,7 +21,10 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
+import sys
 from pathlib import Path
+from typing import NoReturn
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -40,6 +43,15 @@ SCHEMA = 2  # record layout; records without it come from the layout before expe
 
 class ConfigError(ValueError):
     """A configuration that cannot run; the message is one line saying what to change."""
+
+
+def exit_with(error: Exception, code: int = 2) -> NoReturn:
+    """A user error: its one line on stderr and exit `code`, no traceback; with HYDRA_FULL_ERROR=1
+    (Hydra's own switch) the error is raised instead, traceback and all."""
+    if os.environ.get("HYDRA_FULL_ERROR") == "1":
+        raise error
+    print(f"error: {error}", file=sys.stderr)
+    sys.exit(code)
 
 
 def _per_profile(values: DictConfig, *, _root_: DictConfig):
@@ -150,16 +162,20 @@ def config_hash(config: dict) -> str:
     return digest(identity(config, with_seed=False))
 
 
+def own_overrides(overrides: list[str], sweep_keys: list[str]) -> list[str]:
+    """The launch overrides beyond the experiment's protocol: not a protocol key, one of its sweep
+    keys, a path, a where-to-run key or a config-group choice (pde@task.pde=bump)."""
+    allowed = set(PROTOCOL_KEYS) | set(sweep_keys) | set(NOT_IDENTIFYING)
+    own = []
+    for override in overrides:
+        key = override.split("=", 1)[0].lstrip("+~")
+        if key in allowed or "@" in key or key.startswith(("hydra", "paths.")):
+            continue
+        own.append(override)
+    return own
+
+
 def is_protocol(overrides: list[str] | None, sweep_keys: list[str]) -> bool:
     """Whether launch overrides pick a trial of the experiment's protocol (its own sweep), rather
     than one with other settings (an own sweep, a tuning trial). Unknown overrides count as protocol."""
-    if overrides is None:
-        return True
-    allowed = set(PROTOCOL_KEYS) | set(sweep_keys)
-    for override in overrides:
-        key = override.split("=", 1)[0].lstrip("+~")
-        if key.startswith("hydra") or key.startswith("paths.") or key in NOT_IDENTIFYING:
-            continue
-        if key not in allowed:
-            return False
-    return True
+    return overrides is None or not own_overrides(overrides, sweep_keys)

@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from experiments.config import ConfigError
+
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("GMNM_ROOT", str(ROOT))  # conf/paths resolves every path from here
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -29,16 +31,16 @@ def pick_device(name: str) -> torch.device:
     try:
         device = torch.device(name)
     except RuntimeError as e:
-        raise ValueError(f"trainer.device={name!r} is not a device name; use auto, cpu or cuda") from e
+        raise ConfigError(f"trainer.device={name!r} is not a device name; use auto, cpu or cuda") from e
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"trainer.device={name!r} but CUDA is not available here; use "
+        raise ConfigError(f"trainer.device={name!r} but CUDA is not available here; use "
                          f"trainer.device=auto or trainer.device=cpu")
     return device
 
 
 def pick_dtype(name: str) -> torch.dtype:
     if name not in DTYPES:
-        raise ValueError(f"trainer.dtype must be one of {sorted(DTYPES)}, got {name!r}")
+        raise ConfigError(f"trainer.dtype must be one of {sorted(DTYPES)}, got {name!r}")
     return DTYPES[name]
 
 

@@ -2,10 +2,11 @@
 
     python -m experiments.fetch mnist [paths.data_dir=...]
 
-Exit 0 when the data set is there (downloading it first if needed and allowed) or the
-experiment generates its own data; exit 3, with what to do, when it cannot be had. `make
-reproduce` uses this to skip, and say it skipped, an experiment whose data is missing instead
-of failing the whole reproduction.
+Exit 0 when the data set is there and whole (downloading it first if needed and allowed) or
+the experiment generates its own data; exit 3 when it is missing and cannot be had, 4 when a file
+is present but damaged (truncated, corrupt, failing its checksum), each with what to do. `make
+reproduce` uses this to skip, and say why it skipped, an experiment whose data it cannot use
+instead of failing the whole reproduction.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import sys
 from experiments.env import ROOT
 
 MISSING = 3
+DAMAGED = 4
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     from hydra.errors import HydraException
     from omegaconf import OmegaConf
 
-    from experiments.images.data import SPECS, DatasetUnavailable, load
+    from experiments.images.data import SPECS, DatasetDamaged, DatasetUnavailable, load
 
     args = sys.argv[1:] if argv is None else argv
     if not args or "=" in args[0]:
@@ -43,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     except DatasetUnavailable as e:
         print(f"fetch: {e}", file=sys.stderr)
         return MISSING
+    except DatasetDamaged as e:
+        print(f"fetch: {e}", file=sys.stderr)
+        return DAMAGED
     print(f"fetch: {task['dataset']}: {len(data.train_x):,} train and {len(data.test_x):,} test images present")
     return 0
 

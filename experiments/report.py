@@ -16,63 +16,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections import defaultdict
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from experiments.config import NOT_IDENTIFYING, PROTOCOL_KEYS, SCHEMA
 from experiments.env import ROOT
 from experiments.reporting import group_by, read_csv, write_csv, write_text
+from experiments.selection import CurrentProtocol, select
 from experiments.store import ResultStore
-
-
-def _launch_point(record: dict) -> tuple:
-    """What a record's launch chose beside its seed: records of equal points are one trial
-    configuration run at different times (and, if their hashes differ, under different conf/)."""
-    keep = []
-    for override in record.get("overrides") or []:
-        key = override.split("=", 1)[0].lstrip("+~")
-        if key in PROTOCOL_KEYS or key.startswith(("hydra", "paths.")) or key in NOT_IDENTIFYING:
-            continue
-        keep.append(override)
-    return record["experiment"], record["profile"], record["model"], tuple(sorted(keep))
-
-
-def select(records: list[dict]) -> tuple[list[dict], list[str]]:
-    """The records that belong in the paper tables, and one line per group left out and why.
-
-    Left out: records of an older store layout; records launched with settings of the user's own
-    (an own sweep, a tuning trial: not the experiment's protocol); and stale records, whose
-    launch point was run again after conf/ changed (the newest configuration of a point is kept).
-    """
-    notes, kept = [], []
-    tuning = [r for r in records if r.get("tuning_study")]
-    if tuning:
-        notes.append(f"{len(tuning)} run(s) of tuning studies ({', '.join(sorted({r['tuning_study'] for r in tuning}))}): "
-                     f"they are in the tuning tables, never in the paper tables")
-    records = [as_protocol_row(r) for r in records if not r.get("tuning_study")]
-    old = [r for r in records if r.get("schema") != SCHEMA]
-    if old:
-        notes.append(f"{len(old)} record(s) from an older store layout (before schema {SCHEMA}), e.g. "
-                     f"{old[0]['experiment']}/{old[0]['key']}.json: re-run their sweeps to regenerate them")
-    current = [r for r in records if r.get("schema") == SCHEMA]
-    own = [r for r in current if not r.get("protocol", True)]
-    if own:
-        notes.append(f"{len(own)} record(s) run with settings other than the experiment's protocol (e.g. "
-                     f"{' '.join(own[0]['overrides'])}); they are not averaged into its tables")
-    by_point = defaultdict(list)
-    for r in current:
-        if r.get("protocol", True):
-            by_point[_launch_point(r) if r.get("overrides") is not None else (r["config_hash"],)].append(r)
-    stale = []
-    for recs in by_point.values():
-        newest = max(recs, key=lambda r: r["summary"]["started_at"])["config_hash"]
-        kept += [r for r in recs if r["config_hash"] == newest]
-        stale += [r for r in recs if r["config_hash"] != newest]
-    if stale:
-        notes.append(f"{len(stale)} stale record(s), run before conf/ last changed what their sweep runs "
-                     f"(e.g. {stale[0]['experiment']}/{stale[0]['key']}.json): re-run the sweep to replace them")
-    return kept, notes
 
 
 def as_protocol_row(record: dict) -> dict:
@@ -141,12 +91,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--store", type=Path, default=ROOT / "results" / "runs")
     parser.add_argument("--out", type=Path, default=ROOT / "results")
     parser.add_argument("--paper", type=Path, default=ROOT / "results" / "paper")
+    parser.add_argument("--conf", type=Path, default=ROOT / "conf",
+                        help="the conf/ whose protocol decides which records enter the tables")
     parser.add_argument("--docs", type=Path, default=None,
                         help="also regenerate <docs>/results.md and the README summary next to it "
                              "(default: the checkout's docs/ when --out is the checkout's results/)")
     args = parser.parse_args(argv)
 
-    records, notes = select([r for r in ResultStore(args.store).records() if r["profile"] == args.profile])
+    store = ResultStore(args.store)
+    records = [r for r in store.records() if r.get("profile") == args.profile]
+    with CurrentProtocol(args.conf) as current:  # a table holds the current protocol's records only
+        records, notes = select(records, current, current.keys_of)
+    records = [as_protocol_row(r) for r in records]  # the tuned rows beside the paper's
+    if store.skipped:
+        notes.append(f"{len(store.skipped)} unreadable record(s), skipped: "
+                     + "; ".join(f"{e.path} ({e.why})" for e in store.skipped[:3])
+                     + (f" and {len(store.skipped) - 3} more" if len(store.skipped) > 3 else "")
+                     + "; a run of their sweep moves them aside into corrupt/ and trains them again")
     for note in notes:
         print(f"report: left out {note}", file=sys.stderr)
     from experiments.tuning import report as tuning

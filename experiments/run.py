@@ -15,7 +15,6 @@ from __future__ import annotations
 import copy
 import logging
 import math
-import sys
 import time
 from datetime import datetime, timezone
 
@@ -25,11 +24,15 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from experiments.config import SCHEMA, ConfigError, check_model, config_hash, is_protocol, trial_key
+from experiments.build import build
+from experiments.claims import Claims, lock_path, owner
+from experiments.config import SCHEMA, ConfigError, check_model, config_hash, exit_with, is_protocol, trial_key
 from experiments.ensemble import train_ensemble
+from experiments.images.files import DatasetError
+from experiments.schema import validate
 from experiments.lsq import HeadSolver
 from experiments.env import describe_device, git_commit, pick_device, pick_dtype, seed_everything
-from experiments.store import ResultStore
+from experiments.store import ResultStore, StoreError, remove_if_empty
 from experiments.train import Phase, train
 from gmnm import count_parameters
 
@@ -37,8 +40,8 @@ log = logging.getLogger(__name__)
 
 
 def run_trial(cfg: DictConfig, overrides: list[str] | None = None, sweep_keys: list[str] = ()) -> dict:
-    """Run (or skip) the trial of cfg.seed; its record. See run_seeds."""
-    return run_seeds(cfg, [cfg.seed], overrides, sweep_keys)[0]
+    """Run (or skip) the trial of cfg.seed; its record (None while another process trains it). See run_seeds."""
+    return next(iter(run_seeds(cfg, [cfg.seed], overrides, sweep_keys)), None)
 
 
 def run_seeds(cfg: DictConfig, seeds: list[int], overrides: list[str] | None = None,
@@ -50,32 +53,64 @@ def run_seeds(cfg: DictConfig, seeds: list[int], overrides: list[str] | None = N
     would write, under its own key. `overrides` are the command-line overrides that composed cfg
     and `sweep_keys` the keys the experiment's own sweep varies; together they tell the report
     whether these trials belong to the experiment's protocol or to a sweep of the user's own.
+
+    Each trial is claimed before it trains (experiments/claims.py): a trial another live process
+    holds is skipped, and has no record in the list returned.
     """
     check_model(cfg)
+    validate(cfg)
     if cfg.get("protocol_name") == "tuned" and cfg.get("tuned") is None:
         raise ConfigError(f"protocol=tuned: no tuned values for model={cfg.model_name} in experiment="
                           f"{cfg.experiment_name} under profile {cfg.profile_name} ({cfg.paths.tuned_dir}); run "
                           f"make tune PROFILE={cfg.profile_name} EXPERIMENTS={cfg.experiment_name} first")
     store = ResultStore(cfg.paths.store_dir)
+    store.check_writable(cfg.experiment_name)  # now, not after the training
     trials = {s: _seeded(cfg, s) for s in seeds}  # seed -> (cfg, resolved config, key)
     # the configuration's hash leaves the seed out, also where a value follows it (KAN's ${seed})
     group_hash = config_hash(_seeded(cfg, 0)[1])
-    records = {s: store.get(cfg.experiment_name, key) for s, (_, _, key) in trials.items()
-               if store.is_finished(cfg.experiment_name, key)}
-    for s in records:
-        log.info("skip %s/%s: already in %s", cfg.experiment_name, trials[s][2], store.root)
-    todo = [s for s in seeds if s not in records]
-    if not todo:
-        return [records[s] for s in seeds]
+    created = [p for p in (store.root / cfg.experiment_name, store.root) if not p.exists()]
+    try:
+        return _claim_and_train(cfg, seeds, trials, group_hash, store, overrides, sweep_keys)
+    finally:
+        for folder in created:  # a run that stopped before any record leaves the store as it found it
+            remove_if_empty(folder)
 
+
+def _claim_and_train(cfg: DictConfig, seeds: list[int], trials: dict, group_hash: str, store: ResultStore,
+                     overrides: list[str] | None, sweep_keys: list[str]) -> list[dict]:
+    with Claims() as claims:
+        records, todo = {}, []
+        for s in seeds:
+            key = trials[s][2]
+            if store.is_finished(cfg.experiment_name, key):
+                log.info("skip %s/%s: already in %s", cfg.experiment_name, key, store.root)
+                records[s] = store.get(cfg.experiment_name, key)
+            elif not claims.claim(store.path(cfg.experiment_name, key)):
+                who = owner(lock_path(store.path(cfg.experiment_name, key)))
+                log.info("skip %s/%s: claimed by %s:%s, which is training it", cfg.experiment_name, key,
+                         who.get("host", "?"), who.get("pid", "?"))
+            elif store.is_finished(cfg.experiment_name, key):  # finished between the look and the claim
+                records[s] = store.get(cfg.experiment_name, key)
+            else:
+                todo.append(s)
+        if todo:
+            records.update(_train(cfg, todo, trials, group_hash, store, overrides, sweep_keys))
+    # a seed another process was training has no record here yet: it is left out
+    return [records[s] for s in seeds if records.get(s) is not None]
+
+
+def _train(cfg: DictConfig, todo: list[int], trials: dict, group_hash: str, store: ResultStore,
+           overrides: list[str] | None, sweep_keys: list[str]) -> dict[int, dict]:
+    """Train the trials of these seeds (claimed by this process) and store their records."""
+    records = {}
     device, dtype = pick_device(cfg.trainer.device), pick_dtype(cfg.trainer.dtype)
     seed_everything(todo[0])
-    task = instantiate(cfg.task)
+    task = build(cfg.task, "task")
     task.setup(device, dtype)
     models = []
     for s in todo:  # each initialised from its own seed, exactly as its sequential trial is
         seed_everything(s)
-        models.append(instantiate(trials[s][0].model).to(device=device, dtype=dtype))
+        models.append(build(trials[s][0].model, f"model={cfg.model_name}").to(device=device, dtype=dtype))
     lsq = cfg.get("lsq")
     heads = [head_solver(cfg, model, task) for model in models]
     phases = plan(cfg)
@@ -120,7 +155,7 @@ def run_seeds(cfg: DictConfig, seeds: list[int], overrides: list[str] | None = N
         log.info("%s %s/%s model=%s seed=%d: %s -> %s", result.status, cfg.experiment_name, key, cfg.model_name,
                  s, ", ".join(f"{m}={summary['final_' + m]:.3e}" for m in metrics), path)
         records[s] = record
-    return [records[s] for s in seeds]
+    return records
 
 
 def vectorize(choice: str | bool, device: torch.device) -> bool:
@@ -208,12 +243,16 @@ def main(cfg: DictConfig) -> list[dict]:
     """One job: its records (a tuning sweeper reads their validation metrics from the return value)."""
     hydra_cfg = HydraConfig.get()
     sweep_keys = [k for k in hydra_cfg.sweeper.params or {} if k not in ("model", "seed", "seed_group")]
+    try:  # before anything reads a value: a wrong type fails here, with its key
+        check_model(cfg)
+        validate(cfg)
+    except ConfigError as e:
+        exit_with(e)
     seeds = list(cfg.seed_group) if cfg.get("seed_group") else [cfg.seed]  # a group: experiments/sweep.py
     try:
         return run_seeds(cfg, seeds, overrides=list(hydra_cfg.overrides.task), sweep_keys=sweep_keys)
-    except ConfigError as e:  # a user error: one line, no traceback
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+    except (ConfigError, DatasetError, StoreError) as e:  # a user error: one line, no traceback
+        exit_with(e)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,8 @@ from hydra.utils import instantiate
 from baselines import CNN, SelfAttention, SpatialSelfAttention
 from experiments.classification.losses import cross_entropy, onehot_bce
 from experiments.classification.task import ClassificationTask
-from experiments.images.data import DatasetUnavailable, load
+from experiments.images.data import DatasetDamaged, DatasetUnavailable, load
+from experiments.images.files import CIFAR_FILES
 from experiments.run import run_trial
 from experiments.store import ResultStore
 from gmnm import count_parameters
@@ -115,16 +116,45 @@ def test_generated_cifar_read_by_torchvision(cifar_root, name):
         assert torch.equal(x, torch.from_numpy(images).permute(0, 3, 1, 2))  # HWC on disk -> CHW
         assert y.tolist() == labels
     assert data.classes == (10 if name == "cifar10" else 100)
-    with pytest.raises(DatasetUnavailable, match=f"{name}: not found in"):  # md5s cannot match
-        load(name, root, download=False, verify=True)
+    with pytest.raises(DatasetDamaged, match=f"{name} in .*: .*/data_batch_1: its md5 is [0-9a-f]{{32}}, not c99c" if name == "cifar10"
+                       else f"{name} in .*: .*/train: its md5 is [0-9a-f]{{32}}, not 1601"):
+        load(name, root, download=False, verify=True)  # generated files: their md5s cannot match
 
 
 def test_missing_data_set_is_explained(tmp_path):
+    (tmp_path / "empty").mkdir()
     with pytest.raises(DatasetUnavailable) as e:
         load("cifar100", tmp_path / "empty", download=False)
     message = str(e.value)
-    assert f"cifar100: not found in {tmp_path / 'empty'}" in message
+    assert f"cifar100: not found in {tmp_path / 'empty'} (missing: train, test, meta)" in message
     assert "cifar-100-python/{train,test,meta}" in message and "GMNM_DATA" in message
+    assert list((tmp_path / "empty").iterdir()) == []
+
+
+def test_a_data_folder_that_does_not_exist_is_not_created(tmp_path):
+    with pytest.raises(DatasetUnavailable, match="the data folder .*nowhere does not exist.*paths.data_dir"):
+        load("mnist", tmp_path / "nowhere", download=True)
+    assert not (tmp_path / "nowhere").exists()
+
+
+@pytest.mark.parametrize("name", ["cifar10", "cifar100"])
+def test_a_damaged_cifar_file_is_named(cifar_root, tmp_path, name):
+    import shutil
+    root, _ = cifar_root
+    copy = tmp_path / "copy"
+    shutil.copytree(root, copy)
+    folder, files = CIFAR_FILES[name]
+    victim = copy / folder / next(iter(files))
+    victim.write_bytes(victim.read_bytes()[:100])
+    with pytest.raises(DatasetDamaged, match=f"{victim}: it cannot be unpickled"):
+        load(name, copy, download=False, verify=False)
+
+
+def test_our_cifar_checksums_are_torchvisions():
+    from torchvision import datasets
+    for name, cls in (("cifar10", datasets.CIFAR10), ("cifar100", datasets.CIFAR100)):
+        theirs = dict(cls.train_list + cls.test_list) | {cls.meta["filename"]: cls.meta["md5"]}
+        assert CIFAR_FILES[name] == (cls.base_folder, theirs)
 
 
 def test_missing_data_set_from_the_command_line(tmp_path):
@@ -133,10 +163,12 @@ def test_missing_data_set_from_the_command_line(tmp_path):
     cmd = [sys.executable, "-m", "experiments.run", "experiment=mnist", "model=cnn", "profile=smoke",
            f"paths.store_dir={tmp_path / 'store'}", f"paths.log_dir={tmp_path / 'logs'}",
            "task.download=false", "trainer.device=cpu"]
+    (tmp_path / "nodata").mkdir()
     env = {**os.environ, "GMNM_DATA": str(tmp_path / "nodata")}
     r = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
-    assert r.returncode != 0
-    assert f"mnist: not found in {tmp_path / 'nodata'}" in r.stderr and "GMNM_DATA" in r.stderr
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert f"mnist: not found in {tmp_path / 'nodata'} (missing: train-images-idx3-ubyte" in r.stderr
+    assert "download is off (task.download=false)" in r.stderr and "GMNM_DATA" in r.stderr
     assert not (tmp_path / "store").exists() and os.listdir(cwd) == []
 
 

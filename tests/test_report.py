@@ -94,7 +94,9 @@ def test_poisson_report_end_to_end(compose_cfg, tmp_path):
     from experiments.run import run_trial
     for model in ("gmnm", "kan", "pinn", "gmnm_lsq"):
         run_trial(compose_cfg("experiment=poisson", f"model={model}", "profile=smoke"))
-    bump = run_trial(compose_cfg("experiment=poisson", "model=pinn", "profile=smoke", "pde@task.pde=bump"))
+    # another PDE, a config group chosen at launch (as the command line records it): a table of its own
+    launch = ["experiment=poisson", "model=pinn", "profile=smoke", "pde@task.pde=bump"]
+    bump = run_trial(compose_cfg(*launch), overrides=launch)
     study = {}  # the width study: its own figure and table, never Table 1's rows
     for model, sigma in [("gmnm", 0.2), ("gmnm_lsq", 0.2), ("gmnm_lsq", 0.1)]:
         launch = ["experiment=poisson_widths", f"model={model}", "profile=smoke", f"model.sigma_init={sigma}"]
@@ -122,35 +124,65 @@ def test_poisson_report_end_to_end(compose_cfg, tmp_path):
     assert (out / "figures" / "poisson_fig3_smoke.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def test_select_keeps_the_protocol_and_the_newest_configuration():
+def test_select_keeps_the_current_protocol_and_names_what_it_leaves_out():
+    from experiments.selection import Unresolvable, select
     launch = ["experiment=fit2d", "profile=smoke", "model=gmnm", "task.level=1"]
-    new = [fake("gmnm", 1, seed, 1.0, config_hash="new", started="2026-02-01T00:00:00",
-                overrides=[*launch, f"seed={seed}"]) for seed in (0, 1)]
+    current = {("gmnm", 1): "new", ("gmnm", 3): "level3", ("kan", 1): "a", ("kan", 2): "b"}
+
+    def now(record):  # what conf/ composes today for the record's launch point
+        if record["model"] == "rbf":
+            raise Unresolvable("model=rbf: Could not find 'model/rbf'")
+        return current[record["model"], record["config"]["task"]["level"]]
+    new = [fake("gmnm", 1, seed, 1.0, config_hash="new", overrides=[*launch, f"seed={seed}"]) for seed in (0, 1)]
     old = fake("gmnm", 1, 2, 9.0, config_hash="old", overrides=[*launch, "seed=2"])  # before conf/ changed
     other_level = fake("gmnm", 3, 0, 5.0, config_hash="level3", overrides=[*launch[:3], "task.level=3"])
     own = fake("gmnm", 1, 0, 1e6, config_hash="lr", overrides=[*launch, "trainer.optimizer.lr=1e6"], protocol=False)
+    # the Python API with another lr (no overrides on record) never joins the protocol's row either
+    script = fake("gmnm", 1, 5, 1e6, config_hash="lr2", overrides=None)
     legacy = fake("kan", 1, 0, 1.0, schema=None)
+    removed = fake("rbf", 1, 0, 1.0, config_hash="r", overrides=["experiment=fit2d", "model=rbf"])
     direct = [fake("kan", 1, 0, 2.0, config_hash="a"), fake("kan", 2, 0, 2.0, config_hash="b")]  # Python API
-    kept, notes = report.select([*new, old, other_level, own, legacy, *direct])
+    kept, notes = select([*new, old, other_level, own, script, legacy, removed, *direct], now,
+                         sweep_keys=lambda r: ["task.level"])
     assert sorted(r["key"] for r in kept) == sorted(r["key"] for r in [*new, other_level, *direct])
-    assert len(notes) == 3
-    assert notes[0].startswith("1 record(s) from an older store layout")
-    assert notes[1].startswith("1 record(s) run with settings other than") and "lr=1e6" in notes[1]
+    assert len(notes) == 4
+    assert notes[0].startswith("1 record(s) from an older store layout") and "fit2d/kan10h.json" in notes[0]
+    assert notes[1].startswith("2 record(s) in 2 configuration(s) other than the experiment's current protocol")
+    assert "e.g. trainer.optimizer.lr=1e6" in notes[1] and "fit2d/gmnm10lr.json" in notes[1]
     assert notes[2].startswith("1 stale record(s)") and "fit2d/gmnm12old.json" in notes[2]
+    assert notes[3].startswith("1 record(s) whose launch point conf/ no longer composes: fit2d/rbf10r.json")
+    assert "Could not find 'model/rbf'" in notes[3]
 
 
-def test_report_leaves_out_an_own_sweep_and_says_so(compose_cfg, tmp_path, capsys):
+def test_report_leaves_out_own_sweeps_corrupt_stale_and_unresolvable_records_and_says_so(tmp_path, capsys):
+    import json
     store = tmp_path / "store"
     cmd = [sys.executable, "-m", "experiments.run", "experiment=fit1d", "model=mlp_relu", "profile=smoke",
            f"paths.store_dir={store}", f"paths.log_dir={tmp_path / 'logs'}", "trainer.device=cpu"]
     subprocess.run(cmd, check=True, capture_output=True, timeout=120)
-    subprocess.run([*cmd, "trainer.optimizer.lr=1e6"], check=True, capture_output=True, timeout=120)
     out = tmp_path / "out"
     assert report.main(["--store", str(store), "--out", str(out), "--profile", "smoke"]) == 0
-    assert "left out 1 record(s) run with settings other than the experiment's protocol" in capsys.readouterr().err
-    [row] = [r for r in read_csv(out / "tables" / "fit1d_smoke.csv") if r["metric"] == "final_test_mse"]
-    records = {r["protocol"]: r for r in ResultStore(store).records()}
-    assert float(row["mean"]) == pytest.approx(records[True]["summary"]["final_test_mse"], rel=1e-5)
+    table = (out / "tables" / "fit1d_smoke.csv").read_text()
+    capsys.readouterr()
+
+    subprocess.run([*cmd, "trainer.optimizer.lr=1e6"], check=True, capture_output=True, timeout=120)  # an own sweep
+    [protocol] = [r for r in ResultStore(store).records() if "trainer.optimizer.lr=1e6" not in r["overrides"]]
+    folder = store / "fit1d"
+    (folder / "0123456789abcdef.json").write_text('{"key": "0123456789abcdef", "experim')  # cut short
+    stale = {**protocol, "key": "stale0000000000a", "config_hash": "before-a-change"}  # conf/ changed since
+    (folder / "stale0000000000a.json").write_text(json.dumps(stale))
+    gone = {**protocol, "key": "gone000000000000", "model": "mlp_gone",
+            "overrides": [*protocol["overrides"], "model=mlp_gone"]}  # a model conf/ no longer has
+    (folder / "gone000000000000.json").write_text(json.dumps(gone))
+    assert report.main(["--store", str(store), "--out", str(out), "--profile", "smoke"]) == 0
+    assert (out / "tables" / "fit1d_smoke.csv").read_text() == table  # the paper table as it was
+    err = capsys.readouterr().err
+    assert ("left out 1 record(s) in 1 configuration(s) other than the experiment's current protocol "
+            "(own sweeps or the Python API, e.g. trainer.optimizer.lr=1e6)") in err
+    assert "left out 1 stale record(s)" in err and "fit1d/stale0000000000a.json" in err
+    assert "left out 1 record(s) whose launch point conf/ no longer composes: fit1d/gone000000000000.json" in err
+    assert f"left out 1 unreadable record(s), skipped: {folder / '0123456789abcdef.json'} (not valid JSON" in err
+    assert (folder / "0123456789abcdef.json").exists()  # the report moves nothing
 
 
 def test_poisson_phase_split_joins_the_columns():

@@ -14,7 +14,8 @@ from conftest import ROOT, compose
 from omegaconf import OmegaConf, open_dict
 
 from experiments.config import ConfigError, mlp_count, trial_key
-from experiments.report import as_protocol_row, select
+from experiments.report import as_protocol_row
+from experiments.selection import select
 from experiments.tuning import objective, space
 from experiments.tuning.models import tunable
 from gmnm import GMNM, count_parameters
@@ -161,8 +162,8 @@ def test_report_keeps_tuning_runs_apart_and_shows_tuned_rows_beside_the_papers()
     tuning = {**base, "tuning_study": "fit1d/gmnm/quick", "protocol": False, "config_hash": "b",
               "overrides": ["experiment=fit1d", "trainer.optimizer.lr=0.1", "tuning_study=fit1d/gmnm/quick"]}
     tuned = {**base, "protocol_name": "tuned", "config_hash": "c", "overrides": ["experiment=fit1d", "protocol=tuned"]}
-    kept, notes = select([base, tuning, tuned])
-    assert sorted(r["model"] for r in kept) == ["gmnm", "gmnm_tuned"]
+    kept, notes = select([base, tuning, tuned], current=lambda r: r["config_hash"])
+    assert sorted(as_protocol_row(r)["model"] for r in kept) == ["gmnm", "gmnm_tuned"]
     assert any("1 run(s) of tuning studies (fit1d/gmnm/quick)" in n for n in notes)
     row = as_protocol_row(tuned)
     assert row["label"] == "GMNM (tuned)" and row["lineup"][-2:] == ["gmnm_tuned", "kan_tuned"]

@@ -17,11 +17,8 @@ import torch
 from torch import Tensor
 from torchvision import datasets
 
+from experiments.images.files import DatasetDamaged, DatasetUnavailable, damage, expected
 from experiments.images.specs import SPECS
-
-
-class DatasetUnavailable(RuntimeError):
-    """The data set is neither on disk nor downloadable; the message says how to provide it."""
 
 
 @dataclass
@@ -54,24 +51,41 @@ def _unverified(cls: type) -> type:
 
 
 def load(name: str, root: str | Path | None = None, download: bool = True, verify: bool = True) -> ImageData:
-    """Both splits of data set `name`. Raises DatasetUnavailable, saying what to do, when the files
-    are missing and cannot be downloaded."""
+    """Both splits of data set `name`. Raises DatasetUnavailable when its files are absent and cannot
+    be downloaded (or `root`, given explicitly, does not exist: no folder is created for it), and
+    DatasetDamaged, naming the file and why, when a file is present but truncated or corrupt."""
     if name not in SPECS:
         raise ValueError(f"unknown data set {name!r}; choose one of {sorted(SPECS)}")
     spec = SPECS[name]
+    if root and not Path(root).expanduser().is_dir():  # the user's own folder: a typo must not become a download
+        raise DatasetUnavailable(
+            f"{name}: the data folder {root} does not exist. Point the environment variable GMNM_DATA "
+            f"(or paths.data_dir=...) at the folder that holds {name} ({spec.layout}), or create it "
+            f"to have torchvision download {name} into it")
     root = Path(root).expanduser() if root else default_root()
+    files = expected(name, root)
+    damaged = [(p, why) for p in files if p.exists() and (why := damage(name, p, verify))]
+    if damaged:
+        raise DatasetDamaged(
+            f"{name} in {root}: " + "; ".join(f"{p}: {why}" for p, why in damaged)
+            + f". Delete {'it' if len(damaged) == 1 else 'them'} (a download then replaces "
+            f"{'it' if len(damaged) == 1 else 'them'}) or put whole copies in place: {spec.layout}")
+    absent = [p.name for p in files if not p.exists()]
     loader = getattr(datasets, spec.loader)
     cls = loader if verify else _unverified(loader)
     try:
-        train = cls(str(root), train=True, download=download)
-        test = cls(str(root), train=False, download=download)
+        train = cls(str(root), train=True, download=download and bool(absent))
+        test = cls(str(root), train=False, download=False)
     except Exception as e:  # torchvision raises RuntimeError, URLError, OSError... depending on the step
+        if not absent:  # every file was there and whole by our checks, yet torchvision could not read them
+            raise DatasetDamaged(f"{name} in {root}: torchvision could not read its files "
+                                 f"({type(e).__name__}: {e}); put whole copies in place: {spec.layout}") from e
         how = (f"could not be downloaded ({type(e).__name__}: {e})" if download
-               else f"download is off (task.download=false) ({e})")
+               else "download is off (task.download=false)")
         raise DatasetUnavailable(
-            f"{name}: not found in {root}, and {how}. Either run online once (torchvision downloads "
-            f"it there), or put the files in place yourself: {spec.layout}; or point the environment "
-            f"variable GMNM_DATA (or paths.data_dir=...) at a folder that has them.") from e
+            f"{name}: not found in {root} (missing: {', '.join(absent)}), and {how}. Either run online once "
+            f"(torchvision downloads it there), or put the files in place yourself: {spec.layout}; or point "
+            f"the environment variable GMNM_DATA (or paths.data_dir=...) at a folder that has them.") from e
     out = ImageData(*_tensors(train), *_tensors(test), classes=spec.classes)
     shape = (spec.channels, spec.size, spec.size)
     if tuple(out.train_x.shape[1:]) != shape or tuple(out.test_x.shape[1:]) != shape:

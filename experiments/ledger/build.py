@@ -1,6 +1,6 @@
 """Records of one profile in, one ledger row per (claim, protocol) out: pure, no I/O.
 
-The records are those the report keeps (`experiments.report.select`: stale and own-sweep records
+The records are those the report keeps (`experiments.selection.select`: stale and own-sweep records
 left out, the tuned protocol's as `<model>_tuned`). A row holds the paper's number (and its effect,
 computed from its own tables as ours is from the store), our mean with its 95 % interval and our
 best seed (the paper does not always say whether its numbers are means or best runs), the effect

@@ -1,5 +1,6 @@
 """Hydra's basic sweeper, handing the seeds of one configuration to one process
-(experiments/sweep.py says how; Hydra requires its plugins to live in this namespace package)."""
+(experiments/sweep.py says how; Hydra requires its plugins to live in this namespace package),
+and checking every job's config and the result store before the first job starts."""
 
 from __future__ import annotations
 
@@ -9,6 +10,12 @@ from collections.abc import Sequence
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.utils import get_class
 
+from omegaconf import OmegaConf
+
+from experiments.build import build
+from experiments.config import ConfigError, check_model, exit_with
+from experiments.schema import validate
+from experiments.store import ResultStore, StoreError
 from experiments.sweep import group_seeds
 
 log = logging.getLogger(__name__)
@@ -18,10 +25,33 @@ class SeedGroupingSweeper(BasicSweeper):
     def get_job_batch(self) -> Sequence[Sequence[str]]:
         return group_seeds(super().get_job_batch(), self._group_size)
 
+    def validate_batch_is_legal(self, batch: Sequence[Sequence[str]]) -> None:
+        """Every job's config composes and passes experiments.schema, and the store takes records:
+        else one line and exit 2 before any job runs (a bad value fails the sweep, not its 40th job)."""
+        checked, built = set(), set()
+        for overrides in batch:
+            cfg = self.hydra_context.config_loader.load_sweep_config(self.config, list(overrides))
+            try:
+                check_model(cfg)
+                validate(cfg)
+                key = (cfg.model_name, OmegaConf.to_yaml(cfg.model), OmegaConf.to_yaml(cfg.task))
+                if key not in built:  # the constructors' own checks (a size a model refuses), once each
+                    build(cfg.task, "task")
+                    build(cfg.model, f"model={cfg.model_name}")
+                    built.add(key)
+                where = (cfg.paths.store_dir, cfg.experiment_name)
+                if where not in checked:
+                    ResultStore(where[0]).check_writable(where[1])
+                    checked.add(where)
+            except (ConfigError, StoreError) as e:
+                exit_with(e)
+
     def _group_size(self, overrides: list[str]) -> int:
         """How many seeds of this configuration one job may take (its composed config decides)."""
         cfg = self.hydra_context.config_loader.load_sweep_config(self.config, list(overrides))
         size = cfg.trainer.get("seeds_per_process", 1) or 1
+        if not isinstance(size, int) or size < 1:
+            return 1  # a bad value: validate_batch_is_legal stops the sweep with its key
         if size > 1 and not getattr(get_class(cfg.model._target_), "vectorizable", True):
             log.info("%s cannot be vectorised: one seed per job", cfg.model_name)
             return 1

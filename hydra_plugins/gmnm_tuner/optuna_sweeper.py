@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import sys
 import warnings
 from datetime import datetime, timezone
 from pathlib import Path
@@ -38,7 +37,9 @@ from hydra.plugins.sweeper import Sweeper
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from experiments.config import ConfigError, check_model
+from experiments.config import ConfigError, check_model, exit_with
+from experiments.schema import validate
+from experiments.store import ResultStore, StoreError
 from experiments.tuning import objective, space, tuned
 
 log = logging.getLogger(__name__)
@@ -65,9 +66,8 @@ class TuningSweeper(Sweeper):
     def sweep(self, arguments: list[str]) -> Any:
         try:
             return self._tune(list(arguments))
-        except ConfigError as e:  # a user error: one line, no traceback, nothing run
-            print(f"error: {e}", file=sys.stderr)
-            sys.exit(2)
+        except (ConfigError, StoreError) as e:  # a user error: one line, no traceback, nothing run
+            exit_with(e)
 
     def _compose(self, overrides: list[str]) -> DictConfig:
         return self.hydra_context.config_loader.load_sweep_config(self.config, overrides)
@@ -83,6 +83,8 @@ class TuningSweeper(Sweeper):
         points = self._points(fixed)
         cfg = self._compose(arguments + points[0])
         check_model(cfg)
+        validate(cfg)
+        ResultStore(cfg.paths.store_dir).check_writable(cfg.experiment_name)
         if cfg.get("lsq") is not None:
             raise ConfigError(f"model={cfg.model_name} chooses its widths on validation data itself "
                               f"(lsq_protocol.widths) and trains with lsq_protocol.lr: tune its base model instead")

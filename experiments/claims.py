@@ -39,9 +39,9 @@ def owner(path: Path) -> dict:
         return {}
 
 
-def is_stale(path: Path, now: float | None = None) -> bool:
+def is_stale(path: Path) -> bool:
     try:
-        age = (time.time() if now is None else now) - path.stat().st_mtime
+        age = time.time() - path.stat().st_mtime
     except FileNotFoundError:
         return True
     if age > STALE_S:

@@ -82,15 +82,15 @@ def _claim_and_train(cfg: DictConfig, seeds: list[int], trials: dict, group_hash
         records, todo = {}, []
         for s in seeds:
             key = trials[s][2]
-            if store.is_finished(cfg.experiment_name, key):
+            if (record := store.finished(cfg.experiment_name, key)) is not None:
                 log.info("skip %s/%s: already in %s", cfg.experiment_name, key, store.root)
-                records[s] = store.get(cfg.experiment_name, key)
+                records[s] = record
             elif not claims.claim(store.path(cfg.experiment_name, key)):
                 who = owner(lock_path(store.path(cfg.experiment_name, key)))
                 log.info("skip %s/%s: claimed by %s:%s, which is training it", cfg.experiment_name, key,
                          who.get("host", "?"), who.get("pid", "?"))
-            elif store.is_finished(cfg.experiment_name, key):  # finished between the look and the claim
-                records[s] = store.get(cfg.experiment_name, key)
+            elif (record := store.finished(cfg.experiment_name, key)) is not None:  # finished since the look
+                records[s] = record
             else:
                 todo.append(s)
         if todo:
@@ -243,13 +243,10 @@ def main(cfg: DictConfig) -> list[dict]:
     """One job: its records (a tuning sweeper reads their validation metrics from the return value)."""
     hydra_cfg = HydraConfig.get()
     sweep_keys = [k for k in hydra_cfg.sweeper.params or {} if k not in ("model", "seed", "seed_group")]
-    try:  # before anything reads a value: a wrong type fails here, with its key
-        check_model(cfg)
-        validate(cfg)
-    except ConfigError as e:
-        exit_with(e)
-    seeds = list(cfg.seed_group) if cfg.get("seed_group") else [cfg.seed]  # a group: experiments/sweep.py
     try:
+        check_model(cfg)  # first: a model the experiment does not take leaves interpolations unresolved
+        validate(cfg)  # before the seeds are read: a wrong type fails here, with its key
+        seeds = list(cfg.seed_group) if cfg.get("seed_group") else [cfg.seed]  # a group: experiments/sweep.py
         return run_seeds(cfg, seeds, overrides=list(hydra_cfg.overrides.task), sweep_keys=sweep_keys)
     except (ConfigError, DatasetError, StoreError) as e:  # a user error: one line, no traceback
         exit_with(e)

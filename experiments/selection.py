@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from omegaconf import OmegaConf
-
 from experiments.config import SCHEMA, config_hash, own_overrides
 
 SHOWN = 3  # files named per kind of record left out
@@ -47,8 +45,9 @@ class CurrentProtocol:
     def __call__(self, record: dict) -> str:
         base = (f"experiment={record['experiment']}", f"profile={record['profile']}",
                 f"protocol={record.get('protocol_name', 'paper')}", f"model={record['model']}")
-        point = base + tuple(f"{k}={_value(_at(record['config'], k))}" for k in self.sweep_keys(base[:3])
-                             if _at(record["config"], k) is not _MISSING) + tuple(group_choices(record))
+        values = {k: _at(record["config"], k) for k in self.sweep_keys(base[:3])}
+        point = base + tuple(f"{k}={_value(v)}" for k, v in values.items() if v is not _MISSING) \
+            + tuple(group_choices(record))
         if point not in self._hashes:
             self._hashes[point] = self._hash(list(point))
         found = self._hashes[point]
@@ -184,7 +183,7 @@ def _value(value) -> str:
         return "[" + ",".join(_value(v) for v in value) + "]"
     if isinstance(value, dict):
         return "{" + ",".join(f"{k}:{_value(v)}" for k, v in value.items()) + "}"
-    return str(OmegaConf.create({"v": value}).v)
+    raise TypeError(f"{value!r} is not a value a JSON record holds")
 
 
 def _first_line(error: Exception) -> str:

@@ -82,9 +82,13 @@ class ResultStore:
             self.move_aside(e)
             return None
 
-    def is_finished(self, experiment: str, key: str) -> bool:
+    def finished(self, experiment: str, key: str) -> dict | None:
+        """The trial's record if it finished (complete or diverged), else None: one read."""
         record = self.get(experiment, key)
-        return record is not None and record.get("status") in FINISHED
+        return record if record is not None and record.get("status") in FINISHED else None
+
+    def is_finished(self, experiment: str, key: str) -> bool:
+        return self.finished(experiment, key) is not None
 
     def move_aside(self, error: CorruptRecord) -> Path:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")

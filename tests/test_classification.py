@@ -16,7 +16,7 @@ from baselines import CNN, SelfAttention, SpatialSelfAttention
 from experiments.classification.losses import cross_entropy, onehot_bce
 from experiments.classification.task import ClassificationTask
 from experiments.images.data import DatasetDamaged, DatasetUnavailable, load
-from experiments.images.files import CIFAR_FILES
+from experiments.images.files import expected
 from experiments.run import run_trial
 from experiments.store import ResultStore
 from gmnm import count_parameters
@@ -143,18 +143,10 @@ def test_a_damaged_cifar_file_is_named(cifar_root, tmp_path, name):
     root, _ = cifar_root
     copy = tmp_path / "copy"
     shutil.copytree(root, copy)
-    folder, files = CIFAR_FILES[name]
-    victim = copy / folder / next(iter(files))
+    victim = next(iter(expected(name, copy)))
     victim.write_bytes(victim.read_bytes()[:100])
     with pytest.raises(DatasetDamaged, match=f"{victim}: it cannot be unpickled"):
         load(name, copy, download=False, verify=False)
-
-
-def test_our_cifar_checksums_are_torchvisions():
-    from torchvision import datasets
-    for name, cls in (("cifar10", datasets.CIFAR10), ("cifar100", datasets.CIFAR100)):
-        theirs = dict(cls.train_list + cls.test_list) | {cls.meta["filename"]: cls.meta["md5"]}
-        assert CIFAR_FILES[name] == (cls.base_folder, theirs)
 
 
 def test_missing_data_set_from_the_command_line(tmp_path):

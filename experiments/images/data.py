@@ -64,7 +64,7 @@ def load(name: str, root: str | Path | None = None, download: bool = True, verif
             f"to have torchvision download {name} into it")
     root = Path(root).expanduser() if root else default_root()
     files = expected(name, root)
-    damaged = [(p, why) for p in files if p.exists() and (why := damage(name, p, verify))]
+    damaged = [(p, why) for p, md5 in files.items() if p.exists() and (why := damage(name, p, md5, verify))]
     if damaged:
         raise DatasetDamaged(
             f"{name} in {root}: " + "; ".join(f"{p}: {why}" for p, why in damaged)

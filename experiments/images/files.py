@@ -3,7 +3,8 @@
 torchvision reports a truncated or damaged file either as "not found" (CIFAR: it re-downloads on
 a checksum mismatch and fails offline) or as an error from deep inside its parser (MNIST). This
 module checks the files first, so a missing data set and a damaged file get different messages
-(and `experiments.fetch` different exit codes). Free of torchvision: it only reads bytes.
+(and `experiments.fetch` different exit codes). The file names and checksums are torchvision's
+own, read from its data set classes when a check runs (the errors import without torchvision).
 """
 
 from __future__ import annotations
@@ -12,21 +13,7 @@ import hashlib
 import pickle
 from pathlib import Path
 
-# MNIST's uncompressed IDX files (torchvision reads these): name -> (dims after the count)
-MNIST_FILES = {"train-images-idx3-ubyte": (28, 28), "train-labels-idx1-ubyte": (),
-               "t10k-images-idx3-ubyte": (28, 28), "t10k-labels-idx1-ubyte": ()}
-# CIFAR's python-version files and their md5 (torchvision.datasets.CIFAR10/100, repeated here
-# so that a check needs no torchvision import)
-CIFAR_FILES = {
-    "cifar10": ("cifar-10-batches-py", {
-        "data_batch_1": "c99cafc152244af753f735de768cd75f", "data_batch_2": "d4bba439e000b95fd0a9bffe97cbabec",
-        "data_batch_3": "54ebc095f3ab1f0389bbae665268c751", "data_batch_4": "634d18415352ddfa80567beed471001a",
-        "data_batch_5": "482c414d41f54cd18b22e5b47cb7c3cb", "test_batch": "40351d587109b95175f43aff81a1287e",
-        "batches.meta": "5ff9c542aee3614f3951f8cda6e48888"}),
-    "cifar100": ("cifar-100-python", {
-        "train": "16019d7e3df5f24257cddd939b257f8d", "test": "f0ef6b0ae62326f3e7ffdfab6717acfc",
-        "meta": "7973b15100ade9c7d40fb424638fde48"}),
-}
+from experiments.images.specs import SPECS
 
 
 class DatasetError(RuntimeError):
@@ -41,22 +28,25 @@ class DatasetDamaged(DatasetError):
     """A file is present but truncated, corrupt or fails verification."""
 
 
-def expected(name: str, root: Path) -> list[Path]:
-    """The files data set `name` needs under root."""
+def expected(name: str, root: Path) -> dict[Path, str | None]:
+    """The files data set `name` needs under root -> their md5 (None for MNIST, whose md5s in
+    torchvision are of the .gz downloads, not of the uncompressed files it reads)."""
+    from torchvision import datasets
+    cls = getattr(datasets, SPECS[name].loader)
     if name == "mnist":
-        return [root / "MNIST" / "raw" / f for f in MNIST_FILES]
-    folder, files = CIFAR_FILES[name]
-    return [root / folder / f for f in files]
+        return {root / "MNIST" / "raw" / Path(f).stem: None for f, _ in cls.resources}
+    files = dict(cls.train_list + cls.test_list) | {cls.meta["filename"]: cls.meta["md5"]}
+    return {root / cls.base_folder / f: md5 for f, md5 in files.items()}
 
 
-def damage(name: str, path: Path, verify: bool = True) -> str | None:
+def damage(name: str, path: Path, md5: str | None, verify: bool = True) -> str | None:
     """Why a present file of data set `name` cannot be used, or None when it is whole."""
-    if name == "mnist":
-        return _idx_damage(path, MNIST_FILES[path.name])
+    if name == "mnist":  # IDX images hold (size, size) items, labels single bytes
+        size = SPECS[name].size
+        return _idx_damage(path, (size, size) if "images" in path.name else ())
     if verify:
-        md5 = _md5(path)
-        want = CIFAR_FILES[name][1][path.name]
-        return None if md5 == want else f"its md5 is {md5}, not {want} (truncated or altered)"
+        found = _md5(path)
+        return None if found == md5 else f"its md5 is {found}, not {md5} (truncated or altered)"
     try:  # unverified (generated test data): it must at least unpickle
         with open(path, "rb") as f:
             pickle.load(f, encoding="latin1")

@@ -1,21 +1,18 @@
 # make quick | make reproduce [PROFILE=paper] [PROTOCOL=tuned] [JOBS=n] | make tune [PROFILE=quick]
-# | make test | make report [PROFILE=...]; ARGS: extra overrides for every run; STORE: the result store
-# (default results/runs), for the runs and the report alike; LAUNCHER: see below
+# | make test | make lint | make report [PROFILE=...]; ARGS: extra overrides for every run; STORE: the
+# result store (default results/runs), for the runs and the report alike; LAUNCHER: see below
 PROFILE ?= paper
 PROTOCOL ?= paper
 ARGS ?=
-# quick leaves out CIFAR classification (hours on a CPU) but keeps generation on a subset; an
-# experiment whose data set is missing and cannot be downloaded is skipped with a message, and
-# the report says which tables it could not produce.
-# eq3_*: the ablation of Eq. 3's readings and of fixed centres (beyond the paper).
-EXPERIMENTS_quick := fit2d fit1d poisson poisson_widths timeseries mnist cifar10_ae cifar100_ae eq3_fit2d eq3_poisson eq3_mnist
-EXPERIMENTS_all := fit2d fit1d poisson poisson_widths timeseries mnist cifar10 cifar100 cifar10_ae cifar100_ae eq3_fit2d eq3_poisson eq3_mnist
-EXPERIMENTS ?= $(or $(EXPERIMENTS_$(PROFILE)),$(EXPERIMENTS_all))
-# make tune: the experiments with a validation split (generation trains on its whole split).
-TUNE_EXPERIMENTS := $(if $(filter command line environment,$(origin EXPERIMENTS)),$(EXPERIMENTS),fit1d fit2d poisson timeseries mnist)
+# Which experiments run: conf/lineup.yaml's, less those whose file leaves the profile out
+# (`reproduce_under`: quick leaves out CIFAR classification, hours on a CPU); make tune: those with a
+# validation metric (experiments/harness/catalog.py). An experiment whose data set is missing and
+# cannot be downloaded is skipped with a message, and the report says which tables it could not produce.
+EXPERIMENTS ?= $(shell $(PYTHON) -m experiments.harness.catalog reproduce $(PROFILE))
+TUNE_EXPERIMENTS = $(if $(filter command line environment,$(origin EXPERIMENTS)),$(EXPERIMENTS),$(shell $(PYTHON) -m experiments.harness.catalog tune $(PROFILE)))
 # Trials run in JOBS parallel processes (Hydra's joblib launcher, one thread each). Default: one
 # per CPU core, the throughput of small models on CPU; one on a GPU, which processes time-slice.
-JOBS ?= $(shell $(PYTHON) -c "from experiments.env import default_jobs; print(default_jobs())")
+JOBS ?= $(shell $(PYTHON) -c "from experiments.harness.env import default_jobs; print(default_jobs())")
 # How sweeps launch their jobs; on a SLURM cluster: LAUNCHER="hydra/launcher=submitit_slurm hydra.launcher.partition=gpu"
 # (with STORE=<shared storage>; docs/running.md).
 LAUNCHER ?= hydra/launcher=joblib hydra.launcher.n_jobs=$(JOBS)
@@ -26,7 +23,7 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: reproduce quick tune test report clean-results
+.PHONY: reproduce quick tune test lint report clean-results
 
 # The virtual environment, created on first use and refreshed when the pins change.
 $(STAMP): pyproject.toml constraints.txt
@@ -59,7 +56,7 @@ tune: $(STAMP)
 	  if [ $$rc -eq 3 ]; then echo "== $$e skipped: its data set is missing (see above)"; continue; fi; \
 	  if [ $$rc -eq 4 ]; then echo "== $$e skipped: a file of its data set is damaged (see above)"; continue; fi; \
 	  [ $$rc -eq 0 ] || exit $$rc; \
-	  for m in $$($(PYTHON) -m experiments.tuning.models $$e); do \
+	  for m in $$($(PYTHON) -m experiments.analysis.tuning.models $$e); do \
 	    echo "== tune $$e $$m ($(PROFILE))"; \
 	    $(PYTHON) -m experiments.run --multirun hydra/sweeper=tune experiment=$$e model=$$m profile=$(PROFILE) \
 	      $(LAUNCHER) $(STORE_RUN) $(ARGS) || exit 1; \
@@ -71,6 +68,11 @@ quick:
 
 test: $(STAMP)
 	$(PYTHON) -m pytest -q
+
+# ruff's lint and format check over the code (pyproject.toml [tool.ruff]); CI runs it before the tests.
+lint: $(STAMP)
+	$(PYTHON) -m ruff check .
+	$(PYTHON) -m ruff format --check .
 
 report: $(STAMP)
 	$(PYTHON) -m experiments.report --profile $(PROFILE) $(STORE_REPORT)

@@ -17,8 +17,9 @@ class SelfAttention(nn.Module):
         super().__init__()
         if channels % heads:
             raise ValueError(f"SelfAttention: channels ({channels}) must be divisible by heads ({heads})")
-        self.attn = nn.MultiheadAttention(channels, heads, dropout=dropout, batch_first=True,
-                                          device=device, dtype=dtype)
+        self.attn = nn.MultiheadAttention(
+            channels, heads, dropout=dropout, batch_first=True, device=device, dtype=dtype
+        )
         self.norm = nn.LayerNorm(channels, device=device, dtype=dtype)
 
     def forward(self, x: Tensor) -> Tensor:

@@ -30,11 +30,20 @@ class AutoEncoder(nn.Module):
     (B, decoder's last channels), e.g. a GMNM; None for the plain AE.
     """
 
-    def __init__(self, in_channels: int = 3, image_size: int = 32, latent: int = 320,
-                 encoder: list[list[int]] = ((64, 2), (64, 2), (64, 1)),
-                 decoder: list[list[int]] = ((64, 1), (64, 2), (64, 2)),
-                 attention: bool = False, heads: int = 8, gate: nn.Module | None = None,
-                 channels_last: bool = True, device=None, dtype=None):
+    def __init__(
+        self,
+        in_channels: int = 3,
+        image_size: int = 32,
+        latent: int = 320,
+        encoder: list[list[int]] = ((64, 2), (64, 2), (64, 1)),
+        decoder: list[list[int]] = ((64, 1), (64, 2), (64, 2)),
+        attention: bool = False,
+        heads: int = 8,
+        gate: nn.Module | None = None,
+        channels_last: bool = True,
+        device=None,
+        dtype=None,
+    ):
         super().__init__()
         fk = {"device": device, "dtype": dtype}
         encoder, decoder = [tuple(x) for x in encoder], [tuple(x) for x in decoder]
@@ -45,8 +54,10 @@ class AutoEncoder(nn.Module):
         for _, stride in decoder:
             up *= stride
         if image_size % down or up != down:
-            raise ValueError(f"AutoEncoder: the encoder's strides must divide image_size ({image_size}) and "
-                             f"the decoder's must undo them; got encoder {encoder}, decoder {decoder}")
+            raise ValueError(
+                f"AutoEncoder: the encoder's strides must divide image_size ({image_size}) and "
+                f"the decoder's must undo them; got encoder {encoder}, decoder {decoder}"
+            )
         layers, c = [], in_channels
         for out, stride in encoder:
             layers += [nn.Conv2d(c, out, 3, stride=stride, padding=1, **fk), nn.ReLU()]
@@ -58,8 +69,10 @@ class AutoEncoder(nn.Module):
         self.expand = nn.Sequential(nn.Linear(latent, flat, **fk), nn.ReLU())
         layers, c = [], self.map_shape[0]
         for out, stride in decoder:
-            layers += [nn.ConvTranspose2d(c, out, 3, stride=stride, padding=1, output_padding=stride - 1, **fk),
-                       nn.ReLU()]
+            layers += [
+                nn.ConvTranspose2d(c, out, 3, stride=stride, padding=1, output_padding=stride - 1, **fk),
+                nn.ReLU(),
+            ]
             c = out
         self.decode = nn.Sequential(*layers)
         self.gate = gate
@@ -72,8 +85,10 @@ class AutoEncoder(nn.Module):
 
     def extra_repr(self) -> str:
         gate = "None" if self.gate is None else repr(self.gate).replace("\n", "")
-        return (f"latent={self.layout['latent']}, encoder={self.layout['encoder']}, decoder={self.layout['decoder']}, "
-                f"attention={self.attention is not None}, gate={gate}")
+        return (
+            f"latent={self.layout['latent']}, encoder={self.layout['encoder']}, decoder={self.layout['decoder']}, "
+            f"attention={self.attention is not None}, gate={gate}"
+        )
 
     def forward(self, x: Tensor) -> Tensor:
         z = self.encode(x.contiguous(memory_format=self.memory_format))  # (B, latent)

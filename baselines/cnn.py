@@ -19,27 +19,47 @@ from baselines.attention import SpatialSelfAttention
 class CNN(nn.Module):
     """(B, in_channels, image_size, image_size) images -> (B, n_classes) logits."""
 
-    def __init__(self, in_channels: int, image_size: int, n_classes: int, channels: list[int] = (32, 32, 32),
-                 hidden: int = 32, attention: bool = False, heads: int = 4, head: nn.Module | None = None,
-                 channels_last: bool = True, device=None, dtype=None):
+    def __init__(
+        self,
+        in_channels: int,
+        image_size: int,
+        n_classes: int,
+        channels: list[int] = (32, 32, 32),
+        hidden: int = 32,
+        attention: bool = False,
+        heads: int = 4,
+        head: nn.Module | None = None,
+        channels_last: bool = True,
+        device=None,
+        dtype=None,
+    ):
         super().__init__()
         channels = list(channels)
         if not channels or any(c < 1 for c in channels) or hidden < 1 or n_classes < 2:
-            raise ValueError(f"CNN: channels must be positive integers, hidden >= 1 and n_classes >= 2; got "
-                             f"channels={channels}, hidden={hidden}, n_classes={n_classes}")
+            raise ValueError(
+                f"CNN: channels must be positive integers, hidden >= 1 and n_classes >= 2; got "
+                f"channels={channels}, hidden={hidden}, n_classes={n_classes}"
+            )
         size = image_size
         blocks: list[nn.Module] = []
         for c_in, c_out in zip([in_channels, *channels[:-1]], channels):
             if size < 2:
-                raise ValueError(f"CNN: {len(channels)} pooling blocks shrink a {image_size}px image below "
-                                 f"1px; use fewer channels entries")
-            blocks += [nn.Conv2d(c_in, c_out, 3, padding=1, device=device, dtype=dtype),
-                       nn.BatchNorm2d(c_out, device=device, dtype=dtype), nn.ReLU(), nn.MaxPool2d(2)]
+                raise ValueError(
+                    f"CNN: {len(channels)} pooling blocks shrink a {image_size}px image below "
+                    f"1px; use fewer channels entries"
+                )
+            blocks += [
+                nn.Conv2d(c_in, c_out, 3, padding=1, device=device, dtype=dtype),
+                nn.BatchNorm2d(c_out, device=device, dtype=dtype),
+                nn.ReLU(),
+                nn.MaxPool2d(2),
+            ]
             size //= 2
         self.features = nn.Sequential(*blocks)
         self.attention = SpatialSelfAttention(channels[-1], heads, device=device, dtype=dtype) if attention else None
-        self.hidden = nn.Sequential(nn.Flatten(), nn.Linear(channels[-1] * size * size, hidden, device=device,
-                                                            dtype=dtype), nn.ReLU())
+        self.hidden = nn.Sequential(
+            nn.Flatten(), nn.Linear(channels[-1] * size * size, hidden, device=device, dtype=dtype), nn.ReLU()
+        )
         self.head = head if head is not None else nn.Linear(hidden, n_classes, device=device, dtype=dtype)
         # Channels-last (NHWC) changes no maths, only strides: on CPU, oneDNN's convolutions
         # ran this model's training step 1.5x and inference 3x faster that way.

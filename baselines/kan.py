@@ -21,23 +21,43 @@ class KAN(nn.Module):
 
     vectorizable = False  # pykan's forward is not written for torch.func.vmap: seeds train one by one
 
-    def __init__(self, in_features: int, out_features: int, hidden: Sequence[int] = (5,), grid: int = 5,
-                 k: int = 3, grid_range: tuple[float, float] = (-1.0, 1.0), seed: int = 0,
-                 device=None, dtype=None):
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        hidden: Sequence[int] = (5,),
+        grid: int = 5,
+        k: int = 3,
+        grid_range: tuple[float, float] = (-1.0, 1.0),
+        seed: int = 0,
+        device=None,
+        dtype=None,
+    ):
         super().__init__()
         width = [in_features, *hidden, out_features]
         if any(not isinstance(w, int) or w < 1 for w in width):
-            raise ValueError(f"KAN: in_features, out_features and hidden widths must be positive integers, "
-                             f"got {in_features!r}, {out_features!r}, hidden={list(hidden)!r}")
+            raise ValueError(
+                f"KAN: in_features, out_features and hidden widths must be positive integers, "
+                f"got {in_features!r}, {out_features!r}, hidden={list(hidden)!r}"
+            )
         from kan import MultKAN  # imported lazily: pykan pulls in sympy, sklearn, pandas
 
         # pykan sets torch's global seed in its constructor; restore the caller's RNG state so
         # building a KAN does not change what is drawn afterwards (data order, other inits).
         cpu_state = torch.random.get_rng_state()
         with tempfile.TemporaryDirectory(prefix="gmnm-kan-") as ckpt:
-            self.kan = MultKAN(width=list(width), grid=grid, k=k, grid_range=list(grid_range),
-                               seed=seed, symbolic_enabled=False, save_act=False,
-                               auto_save=False, ckpt_path=ckpt, device="cpu")
+            self.kan = MultKAN(
+                width=list(width),
+                grid=grid,
+                k=k,
+                grid_range=list(grid_range),
+                seed=seed,
+                symbolic_enabled=False,
+                save_act=False,
+                auto_save=False,
+                ckpt_path=ckpt,
+                device="cpu",
+            )
         torch.random.set_rng_state(cpu_state)
         for layer in self.kan.symbolic_fun:
             layer.affine.requires_grad_(False)

@@ -13,12 +13,18 @@ class LSTMRegressor(nn.Module):
     paper's LSTM(3)+GMNM passes a GMNM here.
     """
 
-    def __init__(self, in_features: int, hidden: int, out_features: int = 1, head: nn.Module | None = None,
-                 device=None, dtype=None):
+    def __init__(
+        self,
+        in_features: int,
+        hidden: int,
+        out_features: int = 1,
+        head: nn.Module | None = None,
+        device=None,
+        dtype=None,
+    ):
         super().__init__()
         if hidden < 1 or in_features < 1:
-            raise ValueError(f"LSTMRegressor: in_features and hidden must be positive, got "
-                             f"{in_features}, {hidden}")
+            raise ValueError(f"LSTMRegressor: in_features and hidden must be positive, got {in_features}, {hidden}")
         self.lstm = nn.LSTM(in_features, hidden, batch_first=True, device=device, dtype=dtype)
         self.head = head if head is not None else nn.Linear(hidden, out_features, device=device, dtype=dtype)
         self.unrolled = False  # True: the recurrence in plain tensor ops (prepare_for_vmap)

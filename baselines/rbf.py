@@ -17,6 +17,7 @@ from torch import Tensor, nn
 
 from gmnm import functional as F
 from gmnm.fused import DiagLaplacian, DiagMixture
+from gmnm.head import LinearHead
 
 
 class RBFNetwork(nn.Module):
@@ -28,18 +29,33 @@ class RBFNetwork(nn.Module):
     spacing of the centres (span * sqrt(d) / m^(1/d), as for GMNM), times `sigma_scale`.
     """
 
-    def __init__(self, in_features: int, out_features: int, n_components: int | None = None, *,
-                 budget: int | None = None, mu_range: tuple[float, float] = (-1.0, 1.0),
-                 sigma_init: float | None = None, sigma_scale: float = 1.0, bias: bool = True,
-                 device=None, dtype=None):
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        n_components: int | None = None,
+        *,
+        budget: int | None = None,
+        mu_range: tuple[float, float] = (-1.0, 1.0),
+        sigma_init: float | None = None,
+        sigma_scale: float = 1.0,
+        bias: bool = True,
+        device=None,
+        dtype=None,
+    ):
         super().__init__()
         if n_components is None and budget is not None:
             n_components = (budget - out_features * bias) // (in_features + 1 + out_features)
-        for name, value in (("in_features", in_features), ("out_features", out_features),
-                            ("n_components", n_components)):
+        for name, value in (
+            ("in_features", in_features),
+            ("out_features", out_features),
+            ("n_components", n_components),
+        ):
             if not isinstance(value, int) or value < 1:
-                raise ValueError(f"RBFNetwork: {name} must be a positive integer (or n_components None with a "
-                                 f"budget large enough for one component), got {value!r}")
+                raise ValueError(
+                    f"RBFNetwork: {name} must be a positive integer (or n_components None with a "
+                    f"budget large enough for one component), got {value!r}"
+                )
         low, high = (float(v) for v in mu_range)
         if not high > low:
             raise ValueError(f"RBFNetwork: mu_range must be (low, high) with high > low, got {mu_range!r}")
@@ -92,6 +108,17 @@ class RBFNetwork(nn.Module):
         lap = DiagLaplacian.apply(x.reshape(-1, self.in_features), self.mu, self._scales(), self.head.weight)[0]
         return lap.reshape(*lead, self.out_features)
 
+    def linear_head(self) -> LinearHead:
+        """The output Linear over the component responses."""
+
+        def widen(factor: float) -> None:
+            with torch.no_grad():
+                self.scale.div_(factor)
+
+        return LinearHead(self.head.weight, self.head.bias, self.gaussians, self.gaussian_laplacians, widen)
+
     def extra_repr(self) -> str:
-        return (f"in_features={self.in_features}, out_features={self.out_features}, "
-                f"n_components={self.n_components}, bias={self.head.bias is not None}")
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"n_components={self.n_components}, bias={self.head.bias is not None}"
+        )

@@ -19,9 +19,10 @@ from functools import partial
 import torch
 
 from benchmarks.steps import PARTS, build_all, median_parts, timer
-from experiments.env import pick_device
-from experiments.train import Phase, train
+from experiments.harness.env import pick_device
+from experiments.harness.train import Phase, train
 from gmnm import count_parameters
+
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -40,12 +41,17 @@ def main(argv=None) -> None:
     med = median_parts(nets, task, args.rounds, args.steps, args.batch_size, now)
     total = {n: sum(m.values()) for n, m in med.items()}
     base = total.get("cnn", next(iter(total.values())))
-    print(f"{args.experiment}: device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"batch {args.batch_size}, median of {args.rounds} rounds x {args.steps} steps (ms)")
+    print(
+        f"{args.experiment}: device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads, "
+        f"batch {args.batch_size}, median of {args.rounds} rounds x {args.steps} steps (ms)"
+    )
     print(f"{'model':13s} {'params':>7s} " + " ".join(f"{p:>9s}" for p in PARTS) + f" {'step':>8s} {'/ cnn':>6s}")
     for n in names:
-        print(f"{n:13s} {count_parameters(nets[n]):7d} " + " ".join(f"{med[n][p]:9.2f}" for p in PARTS)
-              + f" {total[n]:8.2f} {total[n] / base:6.3f}")
+        print(
+            f"{n:13s} {count_parameters(nets[n]):7d} "
+            + " ".join(f"{med[n][p]:9.2f}" for p in PARTS)
+            + f" {total[n]:8.2f} {total[n] / base:6.3f}"
+        )
     if "cnn" in nets and "cnn_gmnm" in nets:
         print(f"CNN+GMNM / CNN step time: {total['cnn_gmnm'] / base:.3f} (target: <= 1.10)")
     if args.no_epoch or "cnn" not in nets:
@@ -53,14 +59,23 @@ def main(argv=None) -> None:
     model = nets["cnn"]
     steps = task.steps_per_epoch(args.batch_size)
     t0 = now()
-    result = train(model, task, [Phase(partial(torch.optim.Adam, lr=1e-3), steps=steps, eval_every=steps)], batch_size=args.batch_size,
-                   generator=torch.Generator().manual_seed(0), device=device, progress=False)
+    result = train(
+        model,
+        task,
+        [Phase(partial(torch.optim.Adam, lr=1e-3), steps=steps, eval_every=steps)],
+        batch_size=args.batch_size,
+        generator=torch.Generator().manual_seed(0),
+        device=device,
+        progress=False,
+    )
     wall = now() - t0
     data_s = med["cnn"]["batch"] * steps / 1000
-    print(f"one {args.experiment} epoch of the CNN ({steps} steps of {args.batch_size}): {wall:.1f} s in all, "
-          f"{result.train_time_s:.1f} s training ({result.ms_per_step:.1f} ms/step), "
-          f"{wall - result.train_time_s:.1f} s evaluating train/val/test twice (before and after); "
-          f"data path about {data_s:.2f} s ({data_s / result.train_time_s:.1%} of training)")
+    print(
+        f"one {args.experiment} epoch of the CNN ({steps} steps of {args.batch_size}): {wall:.1f} s in all, "
+        f"{result.train_time_s:.1f} s training ({result.ms_per_step:.1f} ms/step), "
+        f"{wall - result.train_time_s:.1f} s evaluating train/val/test twice (before and after); "
+        f"data path about {data_s:.2f} s ({data_s / result.train_time_s:.1%} of training)"
+    )
 
 
 if __name__ == "__main__":

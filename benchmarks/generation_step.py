@@ -18,8 +18,8 @@ import argparse
 import torch
 
 from benchmarks.steps import PARTS, build_all, median_parts, timer
-from experiments.env import pick_device
-from experiments.images.files import DatasetError
+from experiments.harness.env import pick_device
+from experiments.harness.errors import DataError
 from gmnm import count_parameters
 
 
@@ -42,25 +42,31 @@ def main(argv=None) -> None:
         try:
             task.setup(device, torch.float32)
             source = task.dataset
-        except DatasetError as e:
+        except DataError as e:
             print(f"({str(e).split(', and ')[0]}: timing on random images instead)")
     if source != task.dataset:
         g = torch.Generator().manual_seed(0)
         task.dtype = torch.float32
-        task.splits = {split: torch.randint(0, 256, (n, 3, 32, 32), generator=g, dtype=torch.uint8).to(device)
-                       for split, n in (("train", 2048), ("test", 256))}
-    print(f"{args.experiment} ({source}): device {device}, torch {torch.__version__}, {torch.get_num_threads()} "
-          f"threads, median of {args.rounds} rounds x {args.steps} steps (ms)")
+        task.splits = {
+            split: torch.randint(0, 256, (n, 3, 32, 32), generator=g, dtype=torch.uint8).to(device)
+            for split, n in (("train", 2048), ("test", 256))
+        }
+    print(
+        f"{args.experiment} ({source}): device {device}, torch {torch.__version__}, {torch.get_num_threads()} "
+        f"threads, median of {args.rounds} rounds x {args.steps} steps (ms)"
+    )
     for batch_size in (int(b) for b in args.batch_sizes.split(",")):
         med = median_parts(nets, task, args.rounds, args.steps, batch_size, now)
         total = {n: sum(m.values()) for n, m in med.items()}
         print(f"batch {batch_size}:")
         print(f"  {'model':12s} {'params':>8s} " + " ".join(f"{p:>9s}" for p in PARTS) + f" {'step':>8s} {'/ ae':>6s}")
         for n in nets:
-            print(f"  {n:12s} {count_parameters(nets[n]):8d} " + " ".join(f"{med[n][p]:9.2f}" for p in PARTS)
-                  + f" {total[n]:8.2f} {total[n] / total['ae']:6.3f}")
-        print(f"  AE+GMNM / AE step time at batch {batch_size}: {total['ae_gmnm'] / total['ae']:.3f} "
-              f"(target: <= 1.10)")
+            print(
+                f"  {n:12s} {count_parameters(nets[n]):8d} "
+                + " ".join(f"{med[n][p]:9.2f}" for p in PARTS)
+                + f" {total[n]:8.2f} {total[n] / total['ae']:6.3f}"
+            )
+        print(f"  AE+GMNM / AE step time at batch {batch_size}: {total['ae_gmnm'] / total['ae']:.3f} (target: <= 1.10)")
 
 
 if __name__ == "__main__":

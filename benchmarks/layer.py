@@ -20,12 +20,16 @@ import time
 import torch
 from torch import nn
 
-from experiments.env import pick_device
+from experiments.harness.env import pick_device
 from gmnm import GMNM
 
 SIZES = ((2601, 2, 900, 1), (1024, 2, 200, 1), (64, 3, 100, 1), (256, 64, 256, 10), (256, 256, 1024, 10))
-READINGS = {"diag": {}, "diag (autograd)": {"fused": False}, "full": {"projection": "full"},
-            "ridge": {"projection": "ridge"}}
+READINGS = {
+    "diag": {},
+    "diag (autograd)": {"fused": False},
+    "full": {"projection": "full"},
+    "ridge": {"projection": "ridge"},
+}
 
 
 def layers(d: int, m: int, out: int) -> dict[str, nn.Module]:
@@ -46,6 +50,7 @@ def saved_bytes(layer: nn.Module, x: torch.Tensor) -> int:
     def pack(t):
         seen[t.untyped_storage().data_ptr()] = t.untyped_storage().nbytes()
         return t
+
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
         out = layer(x).sum()
     out.backward()
@@ -73,10 +78,14 @@ def main(argv=None) -> None:
     torch.set_num_threads(args.threads)
     device, dtype = pick_device(args.device), getattr(torch, args.dtype)
     memory = peak_bytes if device.type == "cuda" else saved_bytes
-    print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads, {args.dtype}, "
-          f"median of {args.rounds} rounds x {args.steps} steps; memory: "
-          f"{'peak allocated per step' if device.type == 'cuda' else 'bytes saved for backward'}")
-    print(f"{'N':>5s} {'d':>4s} {'m':>5s} {'out':>3s} {'layer':16s} {'ms/step':>9s} {'/ mlp':>6s} {'MiB':>8s} {'/ mlp':>6s}")
+    print(
+        f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads, {args.dtype}, "
+        f"median of {args.rounds} rounds x {args.steps} steps; memory: "
+        f"{'peak allocated per step' if device.type == 'cuda' else 'bytes saved for backward'}"
+    )
+    print(
+        f"{'N':>5s} {'d':>4s} {'m':>5s} {'out':>3s} {'layer':16s} {'ms/step':>9s} {'/ mlp':>6s} {'MiB':>8s} {'/ mlp':>6s}"
+    )
     worst_time = worst_mem = 0.0
     g = torch.Generator().manual_seed(0)
     for n, d, m, out in SIZES:
@@ -99,12 +108,16 @@ def main(argv=None) -> None:
         ms = {k: statistics.median(v) for k, v in times.items()}
         mem = {k: memory(net, x) for k, net in nets.items()}
         for k in nets:
-            print(f"{n:5d} {d:4d} {m:5d} {out:3d} {k:16s} {ms[k]:9.3f} {ms[k] / ms['mlp']:6.2f} "
-                  f"{mem[k] / 2**20:8.2f} {mem[k] / mem['mlp']:6.2f}")
+            print(
+                f"{n:5d} {d:4d} {m:5d} {out:3d} {k:16s} {ms[k]:9.3f} {ms[k] / ms['mlp']:6.2f} "
+                f"{mem[k] / 2**20:8.2f} {mem[k] / mem['mlp']:6.2f}"
+            )
         worst_time = max(worst_time, ms["diag"] / ms["mlp"])
         worst_mem = max(worst_mem, mem["diag"] / mem["mlp"])
-    print(f"layer: worst time ratio {worst_time:.2f}x, worst memory ratio {worst_mem:.2f}x "
-          f"(diag, fused; targets 1.30x and 1.50x)")
+    print(
+        f"layer: worst time ratio {worst_time:.2f}x, worst memory ratio {worst_mem:.2f}x "
+        f"(diag, fused; targets 1.30x and 1.50x)"
+    )
 
 
 if __name__ == "__main__":

@@ -20,8 +20,8 @@ import time
 import torch
 
 from benchmarks.steps import add_machine_args, compose, machine
-from experiments.run import head_solver, plan
-from experiments.train import train
+from experiments.harness.runner import head_solver, plan
+from experiments.harness.train import train
 
 TARGET = 1.5e-7  # Table 1's PINN: min L2 (mesh MSE)
 
@@ -42,6 +42,7 @@ def time_to_target(name: str, profile: str, device: torch.device, dtype: torch.d
         metrics = evaluate(m)
         evaluations.append((start, time.perf_counter(), metrics["l2"]))
         return metrics
+
     task.evaluate = timed
     phases = plan(cfg)
     for p in phases:
@@ -52,8 +53,16 @@ def time_to_target(name: str, profile: str, device: torch.device, dtype: torch.d
         head.select_width(list(cfg.lsq.widths))
         evaluations.clear()  # the scan's own metrics are for the record, not the clock: its time counts
     scan_end = time.perf_counter()
-    result = train(model, task, phases, batch_size=None, generator=torch.Generator().manual_seed(0), device=device,
-                   progress=False, head=head)
+    result = train(
+        model,
+        task,
+        phases,
+        batch_size=None,
+        generator=torch.Generator().manual_seed(0),
+        device=device,
+        progress=False,
+        head=head,
+    )
     end = time.perf_counter()
     off, reached = 0.0, None
     for start, stop, l2 in evaluations:
@@ -61,8 +70,14 @@ def time_to_target(name: str, profile: str, device: torch.device, dtype: torch.d
             reached = start - t0 - off
         off += stop - start
     total = end - t0 - off
-    return {"model": name, "reached_s": reached, "train_s": total, "scan_s": scan_end - t0,
-            "best_l2": min(l2 for *_, l2 in evaluations), "steps": result.steps}
+    return {
+        "model": name,
+        "reached_s": reached,
+        "train_s": total,
+        "scan_s": scan_end - t0,
+        "best_l2": min(l2 for *_, l2 in evaluations),
+        "steps": result.steps,
+    }
 
 
 def main(argv=None) -> None:
@@ -72,8 +87,10 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     device, dtype = machine(args)
     rows = [time_to_target(name, args.profile, device, dtype) for name in ("gmnm_lsq", "pinn")]
-    print(f"device: {device}, torch {torch.__version__}, {torch.get_num_threads()} threads, {args.dtype}, "
-          f"profile {args.profile}, target mesh MSE {TARGET:.1e}")
+    print(
+        f"device: {device}, torch {torch.__version__}, {torch.get_num_threads()} threads, {args.dtype}, "
+        f"profile {args.profile}, target mesh MSE {TARGET:.1e}"
+    )
     print(f"{'model':10s} {'steps':>6s} {'train s':>9s} {'to target s':>12s} {'best mesh MSE':>14s}")
     for r in rows:
         reached = f"{r['reached_s']:.3f}" if r["reached_s"] is not None else "never"
@@ -84,8 +101,10 @@ def main(argv=None) -> None:
         return
     bound = ">" if pinn["reached_s"] is None else ""
     ratio = (pinn["reached_s"] if pinn["reached_s"] is not None else pinn["train_s"]) / lsq["reached_s"]
-    print(f"poisson_lsq: GMNM-LSQ reaches {TARGET:.1e} {bound}{ratio:.2f}x faster than PINN; "
-          f"best mesh MSE {lsq['best_l2']:.1e}")
+    print(
+        f"poisson_lsq: GMNM-LSQ reaches {TARGET:.1e} {bound}{ratio:.2f}x faster than PINN; "
+        f"best mesh MSE {lsq['best_l2']:.1e}"
+    )
 
 
 if __name__ == "__main__":

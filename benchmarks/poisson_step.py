@@ -48,6 +48,7 @@ def main(argv=None) -> None:
             opt.zero_grad(set_to_none=True)
             task.loss(model, None).backward()
             opt.step()
+
         step()  # warm-up
         runs[name] = (step, count_parameters(model))
     times = {name: [] for name in runs}
@@ -62,14 +63,18 @@ def main(argv=None) -> None:
                 torch.cuda.synchronize()
             times[name].append(1000 * (time.perf_counter() - t0) / args.steps)
     base = statistics.median(times["pinn"])
-    print(f"device: {device}, torch {torch.__version__}, {torch.get_num_threads()} threads, {args.dtype}, "
-          f"median of {args.rounds} rounds x {args.steps} steps")
+    print(
+        f"device: {device}, torch {torch.__version__}, {torch.get_num_threads()} threads, {args.dtype}, "
+        f"median of {args.rounds} rounds x {args.steps} steps"
+    )
     print(f"{'model':26s} {'params':>7s} {'ms/step':>9s} {'/ pinn':>7s}")
     for name, ts in times.items():
         ms = statistics.median(ts)
         print(f"{name:26s} {runs[name][1]:7d} {ms:9.1f} {ms / base:7.2f}")
-    print(f"poisson_step: GMNM (closed-form Laplacian) / PINN step time {statistics.median(times['gmnm']) / base:.2f}x "
-          f"({args.dtype}; target <= 1.00x)")
+    print(
+        f"poisson_step: GMNM (closed-form Laplacian) / PINN step time {statistics.median(times['gmnm']) / base:.2f}x "
+        f"({args.dtype}; target <= 1.00x)"
+    )
 
 
 if __name__ == "__main__":

@@ -7,15 +7,17 @@ import time
 
 import torch
 
-from experiments.env import pick_device
+from experiments.harness.env import pick_device
 
 
 def timer(device: torch.device):
     """A clock that waits for the device first, so asynchronous CUDA work is counted."""
+
     def now() -> float:
         if device.type == "cuda":
             torch.cuda.synchronize(device)
         return time.perf_counter()
+
     return now
 
 
@@ -68,8 +70,7 @@ def median_parts(nets: dict, task, rounds: int, steps: int, batch_size: int, now
     return {n: {p: statistics.median(v) for p, v in t.items()} for n, t in times.items()}
 
 
-def build_all(experiment: str, models: list[str] | None, device: torch.device, *overrides: str,
-              setup: bool = True):
+def build_all(experiment: str, models: list[str] | None, device: torch.device, *overrides: str, setup: bool = True):
     """({model: module on device}, the task, set up on device unless setup=False) as the runner
     builds them; models None: the experiment's lineup (conf/lineup.yaml)."""
     nets = {}
@@ -83,9 +84,10 @@ def build_all(experiment: str, models: list[str] | None, device: torch.device, *
 
 def compose(*overrides: str):
     """The runner's config for these overrides."""
-    from hydra import compose as hydra_compose, initialize_config_dir
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
 
-    from experiments.env import ROOT
+    from experiments.harness.env import ROOT
 
     with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
         return hydra_compose(config_name="config", overrides=list(overrides))

@@ -52,8 +52,8 @@ def _weights(mu: Tensor, s_pow: Tensor) -> Tensor:
 
 def _chain(d: int, x: Tensor, mu: Tensor, s_pow: Tensor, d_a: Tensor | None, d_b: Tensor):
     """Gradients of A(x) @ _weights(mu, s_pow)^T pulled back to x, mu and s_pow, from those to A and B."""
-    db1, db2, db3 = d_b[:, :d], d_b[:, d:2 * d], d_b[:, 2 * d:]  # (m, d), (m, d), (m, 1)
-    dx = None if d_a is None else 2 * x * d_a[:, :d] + d_a[:, d:2 * d]
+    db1, db2, db3 = d_b[:, :d], d_b[:, d : 2 * d], d_b[:, 2 * d :]  # (m, d), (m, d), (m, 1)
+    dx = None if d_a is None else 2 * x * d_a[:, :d] + d_a[:, d : 2 * d]
     d_s_pow = db1 - 2 * mu * db2 + mu.square() * db3
     dmu = -2 * s_pow * db2 + 2 * s_pow * mu * db3
     return dx, dmu, d_s_pow

@@ -35,6 +35,7 @@ from torch import Tensor, nn
 
 from gmnm import functional as F
 from gmnm.fused import DiagLaplacian, DiagMixture
+from gmnm.head import LinearHead
 
 PROJECTIONS = ("diag", "full", "ridge")
 MU_INITS = ("uniform", "grid", "normal")
@@ -84,15 +85,19 @@ class GMNM(nn.Module):
         dtype=None,
     ):
         super().__init__()
-        for name, value in (("in_features", in_features), ("out_features", out_features),
-                            ("n_components", n_components)):
+        for name, value in (
+            ("in_features", in_features),
+            ("out_features", out_features),
+            ("n_components", n_components),
+        ):
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"GMNM: {name} must be a positive integer, got {value!r}")
         if projection not in PROJECTIONS:
             raise ValueError(f"GMNM: projection must be one of {PROJECTIONS}, got {projection!r}")
         if rank is not None and projection != "full":
-            raise ValueError(f"GMNM: rank applies to projection='full' only, got rank={rank} "
-                             f"with projection={projection!r}")
+            raise ValueError(
+                f"GMNM: rank applies to projection='full' only, got rank={rank} with projection={projection!r}"
+            )
         if mu_init not in MU_INITS:
             raise ValueError(f"GMNM: mu_init must be one of {MU_INITS}, got {mu_init!r}")
         low, high = (float(v) for v in mu_range)
@@ -191,7 +196,7 @@ class GMNM(nn.Module):
         """Closed-form Laplacian of each component response in x: (..., d) -> (..., n_components).
 
         The output's Laplacian is these mixed by pi (`laplacian`); alone they are the columns of a
-        collocation matrix, where a PDE is solved for pi by least squares (experiments/lsq.py).
+        collocation matrix, where a PDE is solved for pi by least squares (experiments/harness/lsq.py).
         """
         lead = self._check_input(x)
         x2 = x.reshape(-1, self.in_features)  # (N, d)
@@ -218,15 +223,25 @@ class GMNM(nn.Module):
             return DiagLaplacian.apply(x2, self.mu, self.scale, self.pi)[0].reshape(*lead, self.out_features)
         return (self.gaussian_laplacians(x2) @ self.pi.T).reshape(*lead, self.out_features)  # bias has no curvature
 
+    def linear_head(self) -> LinearHead:
+        """pi (and the bias) over the component responses: the output is linear in them."""
+
+        def widen(factor: float) -> None:  # each Gaussian's width times factor: its inverse-width rows over it
+            with torch.no_grad():
+                (self.scale if self.projection == "diag" else self.proj).div_(factor)
+
+        return LinearHead(self.pi, self.bias, self.gaussians, self.gaussian_laplacians, widen)
+
     def _check_input(self, x: Tensor) -> tuple[int, ...]:
         if x.dim() < 1 or x.shape[-1] != self.in_features:
-            raise ValueError(f"GMNM expects inputs of shape (..., {self.in_features}), "
-                             f"got {tuple(x.shape)}")
+            raise ValueError(f"GMNM expects inputs of shape (..., {self.in_features}), got {tuple(x.shape)}")
         return tuple(x.shape[:-1])
 
     def extra_repr(self) -> str:
-        s = (f"in_features={self.in_features}, out_features={self.out_features}, "
-             f"n_components={self.n_components}, projection={self.projection!r}")
+        s = (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"n_components={self.n_components}, projection={self.projection!r}"
+        )
         if self.projection == "full":
             s += f", rank={self.rank}"
         s += f", trainable_mu={self.trainable_mu}, bias={self.bias is not None}"
@@ -235,9 +250,11 @@ class GMNM(nn.Module):
 
 def _grid_side(m: int, d: int) -> int:
     k = round(m ** (1.0 / d))
-    if k ** d != m:
-        raise ValueError(f"GMNM: mu_init='grid' needs n_components = k^d (d={d}), got {m}; "
-                         f"use e.g. {max(k, 1) ** d} or {(k + 1) ** d}, or mu_init='uniform'")
+    if k**d != m:
+        raise ValueError(
+            f"GMNM: mu_init='grid' needs n_components = k^d (d={d}), got {m}; "
+            f"use e.g. {max(k, 1) ** d} or {(k + 1) ** d}, or mu_init='uniform'"
+        )
     return k
 
 

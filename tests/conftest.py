@@ -1,4 +1,5 @@
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,9 +11,40 @@ ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("GMNM_ROOT", str(ROOT))
 
 
+def command(tmp_path, *overrides: str, multirun: bool = False) -> list[str]:
+    """`python -m experiments.run` as a user types it, its store and logs under tmp_path, on the CPU."""
+    return [
+        sys.executable,
+        "-m",
+        "experiments.run",
+        *(["--multirun"] if multirun else []),
+        f"paths.store_dir={tmp_path / 'store'}",
+        f"paths.log_dir={tmp_path / 'logs'}",
+        "trainer.device=cpu",
+        *overrides,
+    ]
+
+
+def run_cli(tmp_path, *overrides: str, multirun: bool = False, env: dict | None = None, timeout: float = 300):
+    """command() run to its end from an empty folder, tmp_path/cwd (which a test can check stays empty)."""
+    import subprocess
+
+    cwd = tmp_path / "cwd"
+    cwd.mkdir(exist_ok=True)
+    return subprocess.run(
+        command(tmp_path, *overrides, multirun=multirun),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+
+
 def compose(*overrides: str, hydra: bool = False):
     """The runner's config for these overrides, as `python -m experiments.run` composes it."""
-    from hydra import compose as hydra_compose, initialize_config_dir
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
 
     with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
         return hydra_compose(config_name="config", overrides=list(overrides), return_hydra_config=hydra)
@@ -21,9 +53,15 @@ def compose(*overrides: str, hydra: bool = False):
 @pytest.fixture
 def compose_cfg(tmp_path):
     """Compose the runner's config like `python -m experiments.run`, writing into tmp_path."""
+
     def _compose(*overrides: str):
-        return compose(f"paths.store_dir={tmp_path / 'store'}", f"paths.log_dir={tmp_path / 'logs'}",
-                       "trainer.device=cpu", *overrides)
+        return compose(
+            f"paths.store_dir={tmp_path / 'store'}",
+            f"paths.log_dir={tmp_path / 'logs'}",
+            "trainer.device=cpu",
+            *overrides,
+        )
+
     return _compose
 
 
@@ -79,19 +117,28 @@ def write_cifar(root, name: str, n_train: int = 60, n_test: int = 30, seed: int 
         made[split] = (images, labels)
         rows = images.transpose(0, 3, 1, 2).reshape(n, 3072)  # CIFAR rows: 1024 R, 1024 G, 1024 B
         if name == "cifar10":
-            files = ([f"data_batch_{i}" for i in range(1, 6)] if split == "train" else ["test_batch"])
+            files = [f"data_batch_{i}" for i in range(1, 6)] if split == "train" else ["test_batch"]
         else:
             files = [split]
         for i, (file, part) in enumerate(zip(files, np.array_split(np.arange(n), len(files)))):
-            entry = {"batch_label": f"{split} {i}", "data": rows[part], label_key: [labels[j] for j in part],
-                     "filenames": [f"img_{j}.png" for j in part]}
+            entry = {
+                "batch_label": f"{split} {i}",
+                "data": rows[part],
+                label_key: [labels[j] for j in part],
+                "filenames": [f"img_{j}.png" for j in part],
+            }
             if name == "cifar100":
                 entry["coarse_labels"] = [lab // 5 for lab in entry[label_key]]
             with open(folder / file, "wb") as f:
                 pickle.dump(entry, f)
-    meta = ({"label_names": [f"class{k}" for k in range(10)]} if name == "cifar10"
-            else {"fine_label_names": [f"fine{k}" for k in range(100)],
-                  "coarse_label_names": [f"coarse{k}" for k in range(20)]})
+    meta = (
+        {"label_names": [f"class{k}" for k in range(10)]}
+        if name == "cifar10"
+        else {
+            "fine_label_names": [f"fine{k}" for k in range(100)],
+            "coarse_label_names": [f"coarse{k}" for k in range(20)],
+        }
+    )
     with open(folder / ("batches.meta" if name == "cifar10" else "meta"), "wb") as f:
         pickle.dump(meta, f)
     return made

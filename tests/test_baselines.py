@@ -14,11 +14,14 @@ def test_mlp_shape_and_count():
     assert [type(m).__name__ for m in mlp.net] == ["Linear", "Tanh", "Linear", "Tanh", "Linear"]
 
 
-@pytest.mark.parametrize("args,activation,message", [
-    ((0, 1, [3]), "relu", "must be positive integers"),
-    ((2, 1, [0]), "relu", "must be positive integers"),
-    ((2, 1, [3]), "swish", "activation must be one of"),
-])
+@pytest.mark.parametrize(
+    "args,activation,message",
+    [
+        ((0, 1, [3]), "relu", "must be positive integers"),
+        ((2, 1, [0]), "relu", "must be positive integers"),
+        ((2, 1, [3]), "swish", "activation must be one of"),
+    ],
+)
 def test_mlp_bad_arguments(args, activation, message):
     with pytest.raises(ValueError, match=message):
         MLP(*args, activation=activation)

@@ -27,7 +27,9 @@ def test_timeseries_benchmark_adds_up(capsys):
     for params, *parts, total, trainer, ratio, _ in table.values():
         assert sum(parts) == pytest.approx(total, abs=0.003)  # the four parts make the step
         assert trainer / total == pytest.approx(ratio, abs=0.006)
-    assert "projected paper protocol (3 models x 20 seeds x 50 epochs x 219 steps)" in out  # 7,000 training windows (val_fraction 0.1)
+    assert (
+        "projected paper protocol (3 models x 20 seeds x 50 epochs x 219 steps)" in out
+    )  # 7,000 training windows (val_fraction 0.1)
 
 
 def test_classification_benchmark_adds_up(capsys, monkeypatch, mnist_root):
@@ -35,8 +37,12 @@ def test_classification_benchmark_adds_up(capsys, monkeypatch, mnist_root):
     classification_step.main(["--device", "cpu", "--rounds", "1", "--steps", "2", "--no-epoch"])
     out = capsys.readouterr().out
     table = rows(out, "cnn")
-    assert {m: int(r[0]) for m, r in table.items()} == {"cnn": 28586, "cnn_att": 32874, "cnn_gmnm": 29946,
-                                                       "cnn_gmnm_att": 34234}
+    assert {m: int(r[0]) for m, r in table.items()} == {
+        "cnn": 28586,
+        "cnn_att": 32874,
+        "cnn_gmnm": 29946,
+        "cnn_gmnm_att": 34234,
+    }
     for params, *parts, step, ratio in table.values():
         assert sum(parts) == pytest.approx(step, abs=0.03)
         assert step / table["cnn"][-2] == pytest.approx(ratio, abs=0.002)
@@ -46,13 +52,18 @@ def test_classification_benchmark_adds_up(capsys, monkeypatch, mnist_root):
 
 def test_generation_benchmark_adds_up_without_the_data(capsys, monkeypatch, tmp_path):
     from benchmarks import generation_step
+
     monkeypatch.setenv("GMNM_DATA", str(tmp_path))  # no CIFAR here: random images stand in
     generation_step.main(["--device", "cpu", "--rounds", "1", "--steps", "1", "--batch-sizes", "4", "--no-download"])
     out = capsys.readouterr().out
     assert "random uint8 images" in out
     table = rows(out, "ae")
-    assert {m: int(r[0]) for m, r in table.items()} == {"ae": 2814019, "ae_att": 3225539, "ae_gmnm": 2778627,
-                                                       "ae_att_gmnm": 3190147}
+    assert {m: int(r[0]) for m, r in table.items()} == {
+        "ae": 2814019,
+        "ae_att": 3225539,
+        "ae_gmnm": 2778627,
+        "ae_att_gmnm": 3190147,
+    }
     for params, *parts, step, ratio in table.values():
         assert sum(parts) == pytest.approx(step, abs=0.03)
         assert step / table["ae"][-2] == pytest.approx(ratio, abs=0.002)
@@ -60,6 +71,7 @@ def test_generation_benchmark_adds_up_without_the_data(capsys, monkeypatch, tmp_
 
 def test_poisson_lsq_benchmark_prints_its_ratio(capsys, monkeypatch):
     from benchmarks import poisson_lsq
+
     monkeypatch.setattr(poisson_lsq, "TARGET", 0.05)  # smoke sizes reach no paper-level error
     poisson_lsq.main(["--profile", "smoke", "--device", "cpu"])
     out = capsys.readouterr().out
@@ -67,5 +79,7 @@ def test_poisson_lsq_benchmark_prints_its_ratio(capsys, monkeypatch):
     lsq_s, pinn_s = float(lines["gmnm_lsq"][3]), float(lines["pinn"][3])
     assert 0 < lsq_s <= float(lines["gmnm_lsq"][2]) and 0 <= pinn_s <= float(lines["pinn"][2])
     last = out.strip().splitlines()[-1]
-    match = re.fullmatch(r"poisson_lsq: GMNM-LSQ reaches 5\.0e-02 ([\d.]+)x faster than PINN; best mesh MSE (\S+)", last)
+    match = re.fullmatch(
+        r"poisson_lsq: GMNM-LSQ reaches 5\.0e-02 ([\d.]+)x faster than PINN; best mesh MSE (\S+)", last
+    )
     assert match and float(match[1]) == pytest.approx(pinn_s / lsq_s, rel=0.02, abs=0.02)  # printed to 0.001 s

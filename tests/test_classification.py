@@ -15,10 +15,10 @@ from hydra.utils import instantiate
 from baselines import CNN, SelfAttention, SpatialSelfAttention
 from experiments.classification.losses import cross_entropy, onehot_bce
 from experiments.classification.task import ClassificationTask
+from experiments.harness.runner import run_trial
+from experiments.harness.store import ResultStore
 from experiments.images.data import DatasetDamaged, DatasetUnavailable, load
 from experiments.images.files import expected
-from experiments.run import run_trial
-from experiments.store import ResultStore
 from gmnm import count_parameters
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,8 +116,12 @@ def test_generated_cifar_read_by_torchvision(cifar_root, name):
         assert torch.equal(x, torch.from_numpy(images).permute(0, 3, 1, 2))  # HWC on disk -> CHW
         assert y.tolist() == labels
     assert data.classes == (10 if name == "cifar10" else 100)
-    with pytest.raises(DatasetDamaged, match=f"{name} in .*: .*/data_batch_1: its md5 is [0-9a-f]{{32}}, not c99c" if name == "cifar10"
-                       else f"{name} in .*: .*/train: its md5 is [0-9a-f]{{32}}, not 1601"):
+    with pytest.raises(
+        DatasetDamaged,
+        match=f"{name} in .*: .*/data_batch_1: its md5 is [0-9a-f]{{32}}, not c99c"
+        if name == "cifar10"
+        else f"{name} in .*: .*/train: its md5 is [0-9a-f]{{32}}, not 1601",
+    ):
         load(name, root, download=False, verify=True)  # generated files: their md5s cannot match
 
 
@@ -140,6 +144,7 @@ def test_a_data_folder_that_does_not_exist_is_not_created(tmp_path):
 @pytest.mark.parametrize("name", ["cifar10", "cifar100"])
 def test_a_damaged_cifar_file_is_named(cifar_root, tmp_path, name):
     import shutil
+
     root, _ = cifar_root
     copy = tmp_path / "copy"
     shutil.copytree(root, copy)
@@ -152,9 +157,18 @@ def test_a_damaged_cifar_file_is_named(cifar_root, tmp_path, name):
 def test_missing_data_set_from_the_command_line(tmp_path):
     cwd = tmp_path / "cwd"
     cwd.mkdir()
-    cmd = [sys.executable, "-m", "experiments.run", "experiment=mnist", "model=cnn", "profile=smoke",
-           f"paths.store_dir={tmp_path / 'store'}", f"paths.log_dir={tmp_path / 'logs'}",
-           "task.download=false", "trainer.device=cpu"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "experiments.run",
+        "experiment=mnist",
+        "model=cnn",
+        "profile=smoke",
+        f"paths.store_dir={tmp_path / 'store'}",
+        f"paths.log_dir={tmp_path / 'logs'}",
+        "task.download=false",
+        "trainer.device=cpu",
+    ]
     (tmp_path / "nodata").mkdir()
     env = {**os.environ, "GMNM_DATA": str(tmp_path / "nodata")}
     r = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
@@ -185,8 +199,9 @@ def test_evaluate_does_not_depend_on_the_eval_batch(mnist_root):
     model = CNN(1, 28, 10).eval()
     metrics = []
     for eval_batch in (1000, 37):
-        task = ClassificationTask("mnist", mnist_root, download=False, n_train=300, n_test=200,
-                                  eval_batch_size=eval_batch)
+        task = ClassificationTask(
+            "mnist", mnist_root, download=False, n_train=300, n_test=200, eval_batch_size=eval_batch
+        )
         task.setup(torch.device("cpu"), torch.float64)
         metrics.append(task.evaluate(model.double()))
     assert metrics[0].keys() == {f"{s}_{m}" for s in ("train", "val", "test") for m in ("ce", "bce", "acc")}
@@ -196,8 +211,9 @@ def test_evaluate_does_not_depend_on_the_eval_batch(mnist_root):
 
 @pytest.mark.parametrize("model", MODELS)
 def test_mnist_smoke_trial(compose_cfg, mnist_root, model):
-    record = run_trial(compose_cfg("experiment=mnist", f"model={model}", "profile=smoke",
-                                   f"paths.data_dir={mnist_root}"))
+    record = run_trial(
+        compose_cfg("experiment=mnist", f"model={model}", "profile=smoke", f"paths.data_dir={mnist_root}")
+    )
     assert record["status"] == "complete"
     first, last = record["history"][0], record["history"][-1]
     assert first["test_ce"] == pytest.approx(math.log(10), abs=0.5)  # untrained: about uniform
@@ -210,37 +226,57 @@ def test_mnist_smoke_trial(compose_cfg, mnist_root, model):
 @pytest.mark.parametrize("model", MODELS)
 def test_cifar_smoke_trial_on_generated_data(compose_cfg, cifar_root, experiment, model):
     root, _ = cifar_root
-    record = run_trial(compose_cfg(f"experiment={experiment}", f"model={model}", "profile=smoke",
-                                   f"paths.data_dir={root}", "task.verify=false"))
+    record = run_trial(
+        compose_cfg(
+            f"experiment={experiment}", f"model={model}", "profile=smoke", f"paths.data_dir={root}", "task.verify=false"
+        )
+    )
     assert record["status"] == "complete" and record["history"][-1]["step"] == 2  # 60 images, batch 32
     assert record["history"][0]["test_ce"] == pytest.approx(math.log(10 if experiment == "cifar10" else 100), abs=1.0)
 
 
 def test_at_best_val_picks_the_epoch_on_validation():
     from experiments.classification.report import at_best_val
-    record = {"history": [{"val_bce": 0.5, "test_bce": 0.40}, {"val_bce": 0.2, "test_bce": 0.30},
-                          {"val_bce": 0.3, "test_bce": 0.10}]}
+
+    record = {
+        "history": [
+            {"val_bce": 0.5, "test_bce": 0.40},
+            {"val_bce": 0.2, "test_bce": 0.30},
+            {"val_bce": 0.3, "test_bce": 0.10},
+        ]
+    }
     assert at_best_val(record, "test_bce", "bce") == 0.30  # not the test minimum, 0.10
 
 
 def test_tables_2_and_3_report(compose_cfg, mnist_root, tmp_path):
-    from experiments import report
-    from experiments.reporting import read_csv
+    from experiments.analysis import regenerate as report
+    from experiments.harness.tables import read_rows
+
     for model in ("cnn", "cnn_gmnm"):
         for seed in (0, 1):
-            run_trial(compose_cfg("experiment=mnist", f"model={model}", "profile=smoke", f"seed={seed}",
-                                  f"paths.data_dir={mnist_root}"))
+            run_trial(
+                compose_cfg(
+                    "experiment=mnist",
+                    f"model={model}",
+                    "profile=smoke",
+                    f"seed={seed}",
+                    f"paths.data_dir={mnist_root}",
+                )
+            )
     out = tmp_path / "out"
     assert report.main(["--store", str(tmp_path / "store"), "--out", str(out), "--profile", "smoke"]) == 0
-    t2 = read_csv(out / "tables" / "classification_table2_smoke.csv")
+    t2 = read_rows(out / "tables" / "classification_table2_smoke.csv")
     assert [(r["dataset"], r["model"], r["n_params"], r["paper_n_params"]) for r in t2] == [
-        ("mnist", "cnn", "28586", "28586"), ("mnist", "cnn_gmnm", "29946", "29930")]
-    t3 = read_csv(out / "tables" / "classification_table3_smoke.csv")
+        ("mnist", "cnn", "28586", "28586"),
+        ("mnist", "cnn_gmnm", "29946", "29930"),
+    ]
+    t3 = read_rows(out / "tables" / "classification_table3_smoke.csv")
     gmnm = t3[1]
     assert (gmnm["model"], gmnm["paper_min_test_bce"], gmnm["n_runs"]) == ("cnn_gmnm", "6.081e-03", "2")
     records = [r for r in ResultStore(tmp_path / "store").records() if r["model"] == "cnn_gmnm"]
     assert float(gmnm["min_test_bce_mean"]) == pytest.approx(
-        np.mean([r["summary"]["min_test_bce"] for r in records]), rel=1e-5)  # the CSV keeps 6 digits
+        np.mean([r["summary"]["min_test_bce"] for r in records]), rel=1e-5
+    )  # the CSV keeps 6 digits
     assert (out / "figures" / "classification_smoke.png").read_bytes()[:4] == b"\x89PNG"
 
 
@@ -251,11 +287,3 @@ def test_channels_last_changes_no_result():
     nchw.load_state_dict(nhwc.state_dict())
     x = torch.randn(4, 3, 32, 32, dtype=torch.float64)
     assert torch.allclose(nhwc(x), nchw(x), rtol=1e-10, atol=1e-12)
-
-
-def test_fetch_exit_codes(tmp_path, mnist_root):
-    from experiments.fetch import MISSING, main
-    assert main(["fit2d"]) == 0  # generated data: nothing to fetch
-    assert main(["mnist", f"paths.data_dir={mnist_root}"]) == 0
-    assert main(["cifar10", f"paths.data_dir={tmp_path}", "task.download=false"]) == MISSING
-    assert main(["cifar9"]) == 2 and main([]) == 2

@@ -10,7 +10,7 @@ from hydra.utils import instantiate
 
 from baselines import AutoEncoder
 from experiments.generation.task import ReconstructionTask, decode_images
-from experiments.run import run_trial
+from experiments.harness.runner import run_trial
 from gmnm import count_parameters
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,8 +30,9 @@ def test_parameter_counts_within_2_percent_of_table_4(compose_cfg, model):
 
 
 def test_attention_adds_table_4s_count(compose_cfg):
-    counts = {m: count_parameters(instantiate(compose_cfg("experiment=cifar10_ae", f"model={m}").model))
-              for m in MODELS}
+    counts = {
+        m: count_parameters(instantiate(compose_cfg("experiment=cifar10_ae", f"model={m}").model)) for m in MODELS
+    }
     assert counts["ae_att"] - counts["ae"] == 411_520 == counts["ae_att_gmnm"] - counts["ae_gmnm"]
 
 
@@ -82,27 +83,41 @@ def test_task_and_artifacts_on_generated_cifar(cifar_root):
 @pytest.mark.parametrize("model", MODELS)
 def test_smoke_trial_on_generated_cifar(compose_cfg, cifar_root, experiment, model):
     root, _ = cifar_root
-    record = run_trial(compose_cfg(f"experiment={experiment}", f"model={model}", "profile=smoke",
-                                   f"paths.data_dir={root}", "task.verify=false"))
+    record = run_trial(
+        compose_cfg(
+            f"experiment={experiment}", f"model={model}", "profile=smoke", f"paths.data_dir={root}", "task.verify=false"
+        )
+    )
     assert record["status"] == "complete" and record["history"][-1]["step"] == 2  # 60 images, batch 32
     assert math.isfinite(record["summary"]["min_test_mse"])
     assert record["artifacts"]["reconstructions"]["shape"] == [8, 3, 32, 32]
 
 
 def test_tables_4_5_and_figures(compose_cfg, cifar_root, tmp_path):
-    from experiments import report
-    from experiments.reporting import read_csv
+    from experiments.analysis import regenerate as report
+    from experiments.harness.tables import read_rows
+
     root, _ = cifar_root
     for model in ("ae", "ae_gmnm"):
         for seed in (0, 1):
-            run_trial(compose_cfg("experiment=cifar10_ae", f"model={model}", "profile=smoke", f"seed={seed}",
-                                  f"paths.data_dir={root}", "task.verify=false"))
+            run_trial(
+                compose_cfg(
+                    "experiment=cifar10_ae",
+                    f"model={model}",
+                    "profile=smoke",
+                    f"seed={seed}",
+                    f"paths.data_dir={root}",
+                    "task.verify=false",
+                )
+            )
     out = tmp_path / "out"
     assert report.main(["--store", str(tmp_path / "store"), "--out", str(out), "--profile", "smoke"]) == 0
-    t4 = read_csv(out / "tables" / "generation_table4_smoke.csv")
+    t4 = read_rows(out / "tables" / "generation_table4_smoke.csv")
     assert [(r["model"], r["n_params"], r["paper_n_params"]) for r in t4] == [
-        ("ae", "2814019", "2813167"), ("ae_gmnm", "2778627", "2778723")]
-    t5 = read_csv(out / "tables" / "generation_table5_smoke.csv")
+        ("ae", "2814019", "2813167"),
+        ("ae_gmnm", "2778627", "2778723"),
+    ]
+    t5 = read_rows(out / "tables" / "generation_table5_smoke.csv")
     assert (t5[1]["dataset"], t5[1]["paper_min_test_mse"], t5[1]["n_runs"]) == ("cifar10", "0.0153", "2")
     for name in ("generation_fig5_smoke.png", "generation_reconstructions_smoke.png"):
         assert (out / "figures" / name).read_bytes()[:4] == b"\x89PNG"

@@ -23,8 +23,7 @@ def reference(layer: GMNM, x: torch.Tensor) -> torch.Tensor:
                 sigma_inv = layer.proj[i].T @ layer.proj[i]  # Mahalanobis form of §3
                 y_sq = z @ sigma_inv @ z
             else:
-                y_sq = (sum(layer.proj[i, k] * z[k] for k in range(layer.in_features))
-                        + layer.offset[i]) ** 2
+                y_sq = (sum(layer.proj[i, k] * z[k] for k in range(layer.in_features)) + layer.offset[i]) ** 2
             f = math.exp(-0.5 * float(y_sq))
             for j in range(layer.out_features):
                 out[n, j] += layer.pi[j, i] * f
@@ -97,6 +96,7 @@ def test_gradcheck(projection):
 
     def fn(x, *ps):
         return torch.func.functional_call(layer, dict(zip([n for n, _ in layer.named_parameters()], ps)), (x,))
+
     assert torch.autograd.gradcheck(fn, (x, *params))
     assert torch.autograd.gradgradcheck(lambda x: layer(x), (x,))  # second derivatives (PDE)
 
@@ -134,16 +134,19 @@ def test_factory_kwargs():
     assert all(p.dtype == torch.float32 for p in layer.parameters())
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    ({"projection": "spherical"}, "projection must be one of"),
-    ({"rank": 2}, "rank applies to projection='full' only"),
-    ({"projection": "full", "rank": 0}, "rank must be a positive integer"),
-    ({"mu_init": "grid"}, r"needs n_components = k\^d"),
-    ({"mu_init": "sobol"}, "mu_init must be one of"),
-    ({"mu_range": (1.0, -1.0)}, "high > low"),
-    ({"sigma_init": 0.0}, "sigma_init must be positive"),
-    ({"n_components": 0}, "n_components must be a positive integer"),
-])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        ({"projection": "spherical"}, "projection must be one of"),
+        ({"rank": 2}, "rank applies to projection='full' only"),
+        ({"projection": "full", "rank": 0}, "rank must be a positive integer"),
+        ({"mu_init": "grid"}, r"needs n_components = k\^d"),
+        ({"mu_init": "sobol"}, "mu_init must be one of"),
+        ({"mu_range": (1.0, -1.0)}, "high > low"),
+        ({"sigma_init": 0.0}, "sigma_init must be positive"),
+        ({"n_components": 0}, "n_components must be a positive integer"),
+    ],
+)
 def test_bad_arguments(kwargs, message):
     args = {"in_features": 2, "out_features": 1, "n_components": 5, **kwargs}
     with pytest.raises(ValueError, match=message):
@@ -173,8 +176,9 @@ def test_closed_form_laplacian_matches_autograd(projection, rank):
     closed = layer.laplacian(x)
     assert closed.shape == (9, 2)
     for j in range(2):
-        torch.testing.assert_close(closed[:, j], autograd_laplacian(lambda v: layer(v)[:, j:j + 1], x),
-                                   rtol=1e-10, atol=1e-10)
+        torch.testing.assert_close(
+            closed[:, j], autograd_laplacian(lambda v: layer(v)[:, j : j + 1], x), rtol=1e-10, atol=1e-10
+        )
     assert layer.laplacian(x.reshape(3, 3, 3)).shape == (3, 3, 2)
 
 
@@ -185,7 +189,7 @@ def test_laplacian_of_one_gaussian_by_hand():
         layer.mu.copy_(torch.tensor([[0.1, -0.2]]))
         layer.pi.fill_(1.5)
     x = torch.tensor([[0.4, 0.3]])
-    z2 = 0.3 ** 2 + 0.5 ** 2
+    z2 = 0.3**2 + 0.5**2
     expected = 1.5 * (16 * z2 - 8) * math.exp(-2 * z2)
     assert layer.laplacian(x).item() == pytest.approx(expected, rel=1e-12)
 
@@ -215,8 +219,9 @@ def test_fused_path_matches_the_readable_one(bias, trainable_mu, method):
         y = getattr(layer, method)(x)
         params = [x] + [p for p in layer.parameters() if p.requires_grad]
         first = torch.autograd.grad((y * weights).sum(), params, create_graph=True, allow_unused=True)
-        second = torch.autograd.grad(sum(g.square().sum() for g in first if g is not None), params,
-                                     allow_unused=True)  # double backward
+        second = torch.autograd.grad(
+            sum(g.square().sum() for g in first if g is not None), params, allow_unused=True
+        )  # double backward
         grads.append((y, first, second))
     (y1, g1, h1), (y2, g2, h2) = grads
     torch.testing.assert_close(y1, y2, rtol=1e-12, atol=1e-12)
@@ -235,9 +240,14 @@ def test_fused_path_matches_the_readable_one(bias, trainable_mu, method):
 @pytest.mark.parametrize("out", [1, 9])  # 9 outputs on a 3-D input: the explicit backward
 def test_fused_functions_pass_gradcheck(x_grad, out):
     from gmnm.fused import DiagLaplacian, DiagMixture
+
     torch.manual_seed(0)
-    args = (torch.randn(6, 3, requires_grad=x_grad), torch.randn(5, 3, requires_grad=True),
-            (torch.rand(5, 3) + 0.5).requires_grad_(), torch.randn(out, 5, requires_grad=True))
+    args = (
+        torch.randn(6, 3, requires_grad=x_grad),
+        torch.randn(5, 3, requires_grad=True),
+        (torch.rand(5, 3) + 0.5).requires_grad_(),
+        torch.randn(out, 5, requires_grad=True),
+    )
     for fn in (DiagMixture, DiagLaplacian):
         for output in range(2):  # the layer's output, and the Gaussians the Function also returns
             assert torch.autograd.gradcheck(lambda *t: fn.apply(*t)[output], args)

@@ -5,34 +5,73 @@ from pathlib import Path
 
 import pytest
 
-from experiments import stats
-from experiments.ledger import render
-from experiments.ledger.build import COLUMNS, build, paper_effect
-from experiments.ledger.spec import EQ4, PROTOCOL_LABELS, claims
-from experiments.reporting import read_csv
+from experiments.analysis import stats
+from experiments.analysis.ledger import render
+from experiments.analysis.ledger.build import COLUMNS, build, paper_effect
+from experiments.analysis.ledger.spec import PROTOCOL_LABELS, Kind, claims
+from experiments.harness.tables import read_rows
 
 ROOT = Path(__file__).resolve().parents[1]
-PAPER = {p.name: read_csv(p) for p in (ROOT / "results" / "paper").glob("*.csv")}
+PAPER = {p.name: read_rows(p) for p in (ROOT / "results" / "paper").glob("*.csv")}
 FIT_LINEUP = ["gmnm", "kan", "mlp_relu", "mlp_tanh", "gmnm_lsq", "mlp_relu_lsq"]
+EQ4 = {
+    "_target_": "experiments.poisson.pde.PoissonProblem",
+    "exact": "sin(pi*x)*sin(pi*y)",
+    "source": "-2*pi**2*sin(pi*x)*sin(pi*y)",
+    "boundary": None,
+    "domain": [-1.0, 1.0],
+}  # conf/pde/sinsin.yaml
 
 
-def rec(experiment, model, seed, commit="abc123", lineup=FIT_LINEUP, level=1, status="complete", **summary):
-    return {"experiment": experiment, "model": model, "seed": seed, "status": status, "lineup": lineup,
-            "problem": EQ4[0][1] if experiment == "poisson" else "fit",
-            "config": {"task": {"level": level}},
-            "summary": {"git_commit": commit, "device": "cpu (x86_64, 1 threads)", "wall_time_s": 2.0, **summary}}
+def rec(
+    experiment, model, seed, commit="abc123", lineup=FIT_LINEUP, level=1, status="complete", protocol="paper", **summary
+):
+    """A record as the runner writes it, with what the ledger reads; `<m>_lsq` has its head solved."""
+    task = {"level": level, **({"pde": EQ4} if experiment == "poisson" else {})}
+    lsq = {"lsq": {"steps": 1}, "size_of": model.removesuffix("_lsq")} if model.endswith("_lsq") else {}
+    return {
+        "experiment": experiment,
+        "model": model,
+        "seed": seed,
+        "status": status,
+        "lineup": lineup,
+        "protocol_name": protocol,
+        "config": {"task": task, **lsq},
+        "summary": {"git_commit": commit, "device": "cpu (x86_64, 1 threads)", "wall_time_s": 2.0, **summary},
+    }
 
 
 def fit(scale: dict, seeds=range(5), **kw):
     """fit2d records at level 1: model -> test MSE multiplier (seed s has base loss 1 + s)."""
-    return [rec("fit2d", m, s, final_test_mse=k * (1 + s) * (1 + 0.05 * (s % 2)), min_test_mse=k * (1 + s), **kw)
-            for m, k in scale.items() for s in seeds]
+    return [
+        rec("fit2d", m, s, final_test_mse=k * (1 + s) * (1 + 0.05 * (s % 2)), min_test_mse=k * (1 + s), **kw)
+        for m, k in scale.items()
+        for s in seeds
+    ]
 
 
 def row(rows, claim, case_start, protocol="paper"):
-    [r] = [r for r in rows if r["claim"] == claim and r["case"].startswith(case_start)
-           and r["protocol"] == PROTOCOL_LABELS[protocol]]
+    [r] = [
+        r
+        for r in rows
+        if r["claim"] == claim and r["case"].startswith(case_start) and r["protocol"] == PROTOCOL_LABELS[protocol]
+    ]
     return r
+
+
+def test_only_table_1s_problem_decides_its_claims():
+    """A Poisson record is Table 1's when its PDE config is conf/pde/sinsin.yaml's, not by printed text."""
+    lineup = ["gmnm", "kan", "pinn"]
+    eq4 = [
+        rec("poisson", m, s, lineup=lineup, min_l2=k * (1 + s))
+        for m, k in (("gmnm", 1.0), ("pinn", 2.0))
+        for s in range(3)
+    ]
+    bump = [{**r, "config": {"task": {"pde": {**EQ4, "exact": "exp(-x**2)", "source": None}}}} for r in eq4]
+    alone = row(build(eq4, PAPER, "quick"), "C4", "Eq. 4")
+    assert alone["n_seeds"] == 3 and alone["compared_with"] == "pinn"
+    assert row(build(eq4 + bump, PAPER, "quick"), "C4", "Eq. 4") == alone
+    assert row(build(bump, PAPER, "quick"), "C4", "Eq. 4")["verdict"] == stats.NOT_MEASURED
 
 
 def test_every_claim_has_a_row_even_with_an_empty_store():
@@ -41,8 +80,21 @@ def test_every_claim_has_a_row_even_with_an_empty_store():
     assert all(r["verdict"] == stats.NOT_MEASURED and r["reason"] for r in rows)
     cifar = [r for r in rows if "cifar" in r["case"]]
     assert cifar and all("CIFAR" in r["reason"] for r in cifar)
-    assert set(COLUMNS) >= {"claim", "protocol", "metric", "paper", "ours_mean", "ci_low", "ci_high", "effect",
-                            "effect_ci_low", "effect_ci_high", "n_seeds", "verdict", "reason"}
+    assert set(COLUMNS) >= {
+        "claim",
+        "protocol",
+        "metric",
+        "paper",
+        "ours_mean",
+        "ci_low",
+        "ci_high",
+        "effect",
+        "effect_ci_low",
+        "effect_ci_high",
+        "n_seeds",
+        "verdict",
+        "reason",
+    }
 
 
 def test_a_clear_win_is_reproduced_and_names_the_strongest_competitor():
@@ -52,7 +104,9 @@ def test_a_clear_win_is_reproduced_and_names_the_strongest_competitor():
     assert r["effect"] == pytest.approx(0.3) and r["effect_ci_low"] <= 0.3 <= r["effect_ci_high"]
     assert r["ours_best"] == pytest.approx(0.3) and r["commits"] == "abc123" and r["devices"] == "cpu"
     assert r["wall_time_s"] == pytest.approx(4 * 5 * 2.0)  # every record the row read: ours and 3 competitors
-    assert r["ours_mean"] == pytest.approx(stats.mean_interval([0.3 * (1 + s) * (1 + 0.05 * (s % 2)) for s in range(5)]).estimate)
+    assert r["ours_mean"] == pytest.approx(
+        stats.mean_interval([0.3 * (1 + s) * (1 + 0.05 * (s % 2)) for s in range(5)]).estimate
+    )
 
 
 def test_a_loss_against_one_competitor_contradicts():
@@ -75,13 +129,17 @@ def test_too_few_seeds_is_inconclusive():
 
 def test_protocol_rows_exist_only_where_the_protocol_ran():
     records = fit({"gmnm": 0.3, "kan": 1.0, "mlp_relu": 5.0, "mlp_tanh": 2.0})
-    only_paper = [r["protocol"] for r in build(records, PAPER, "quick") if r["claim"] == "C2" and r["case"].startswith("level 1")]
+    only_paper = [
+        r["protocol"] for r in build(records, PAPER, "quick") if r["claim"] == "C2" and r["case"].startswith("level 1")
+    ]
     assert only_paper == ["as written", "LSQ head"]  # gmnm_lsq is in the lineup: its row exists, not measured
-    tuned = fit({"gmnm_tuned": 2.0, "kan_tuned": 0.5, "mlp_relu_tuned": 1.0, "mlp_tanh_tuned": 1.0})
+    tuned = fit({"gmnm": 2.0, "kan": 0.5, "mlp_relu": 1.0, "mlp_tanh": 1.0}, protocol="tuned")
     lsq = fit({"gmnm_lsq": 0.01, "mlp_relu_lsq": 1.0})
     rows = build(records + tuned + lsq, PAPER, "quick")
     t = row(rows, "C2", "level 1", "tuned")
-    assert t["verdict"] == stats.CONTRADICTED and t["ours_model"] == "gmnm_tuned" and t["compared_with"] == "kan_tuned"
+    assert (
+        t["verdict"] == stats.CONTRADICTED and t["ours_model"] == "gmnm (tuned)" and t["compared_with"] == "kan (tuned)"
+    )
     q = row(rows, "C2", "level 1", "lsq")
     # competitors with a least-squares head get theirs; KAN and the tanh MLP (none here) run as written
     assert q["ours_model"] == "gmnm_lsq" and q["verdict"] == stats.REPRODUCED and q["compared_with"] == "kan"
@@ -98,19 +156,22 @@ def test_ratio_claims_set_a_model_against_itself_and_pool_pairs():
     # C7: attention halves the training loss of one pair and leaves the other's: geometric mean 1/sqrt(2)
     mnist = ["cnn", "cnn_att", "cnn_gmnm", "cnn_gmnm_att"]
     half = {"cnn": 1.0, "cnn_att": 0.5, "cnn_gmnm": 1.0, "cnn_gmnm_att": 1.0}
-    records = [rec("mnist", m, s, lineup=mnist, min_train_bce=half[m] * (1 + s), min_test_bce=1.0, ms_per_step=1.0,
-                   n_params=1) for m in mnist for s in range(6)]
+    records = [
+        rec("mnist", m, s, lineup=mnist, min_train_bce=half[m] * (1 + s), min_test_bce=1.0, ms_per_step=1.0, n_params=1)
+        for m in mnist
+        for s in range(6)
+    ]
     r = row(build(records, PAPER, "quick"), "C7", "mnist, training loss")
-    assert r["effect"] == pytest.approx(2 ** -0.5) and r["verdict"] == stats.REPRODUCED and r["n_seeds"] == 6
+    assert r["effect"] == pytest.approx(2**-0.5) and r["verdict"] == stats.REPRODUCED and r["n_seeds"] == 6
 
 
 def test_the_papers_effect_comes_from_its_own_tables():
     c4 = next(c for c in claims() if c.id == "C4")
     value, note = paper_effect(c4, PAPER)
-    assert value == pytest.approx(5.1e-9 / 3.6e-8) and "kan" in note   # KAN is Table 1's strongest competitor
+    assert value == pytest.approx(5.1e-9 / 3.6e-8) and "kan" in note  # KAN is Table 1's strongest competitor
     c10 = next(c for c in claims() if c.id == "C10")
     assert paper_effect(c10, PAPER)[0] == pytest.approx(2e-5 / 7e-4)
-    c5 = next(c for c in claims() if c.id == "C5" and c.kind == "value" and c.ours == "pinn")
+    c5 = next(c for c in claims() if c.id == "C5" and c.kind is Kind.VALUE and c.ours == "pinn")
     assert paper_effect(c5, PAPER) == (pytest.approx(1.5e-7), "")
 
 
@@ -124,10 +185,14 @@ def test_every_paper_reference_of_the_spec_exists():
 
 
 def test_values_are_judged_under_the_paper_profile_only():
-    records = [rec("poisson", "gmnm", s, lineup=["gmnm", "kan", "pinn"], min_l2=5.1e-9 * (0.8 + 0.1 * s), n_params=4500)
-               for s in range(5)]
+    records = [
+        rec("poisson", "gmnm", s, lineup=["gmnm", "kan", "pinn"], min_l2=5.1e-9 * (0.8 + 0.1 * s), n_params=4500)
+        for s in range(5)
+    ]
     quick = row(build(records, PAPER, "quick"), "C5", "Eq. 4, gmnm's value")
-    assert quick["verdict"] == stats.INCONCLUSIVE and "scaled-down" in quick["reason"] and "reproduced" in quick["reason"]
+    assert (
+        quick["verdict"] == stats.INCONCLUSIVE and "scaled-down" in quick["reason"] and "reproduced" in quick["reason"]
+    )
     paper = row(build([{**r, "profile": "paper"} for r in records], PAPER, "paper"), "C5", "Eq. 4, gmnm's value")
     assert paper["verdict"] == stats.REPRODUCED and paper["paper"] == pytest.approx(5.1e-9)
     count = row(build(records, PAPER, "quick"), "C11", "Table 1, gmnm")
@@ -141,13 +206,14 @@ def test_a_count_off_by_more_than_one_percent_is_not_reproduced():
 
 
 def test_pages_render_every_row_and_the_readme_block(tmp_path):
-    from experiments.reporting import write_csv
+    from experiments.harness.tables import write_csv
+
     tables = tmp_path / "tables"
     rows = build(fit({"gmnm": 0.3, "kan": 1.0, "mlp_relu": 5.0, "mlp_tanh": 2.0}), PAPER, "quick")
     write_csv(tables / "claims_quick.csv", rows, COLUMNS)
     written = render.write(tmp_path)
     assert [p.name for p in written] == ["claims.csv", "CLAIMS.md"]
-    assert len(read_csv(tables / "claims.csv")) == len(rows) and list(read_csv(tables / "claims.csv")[0]) == COLUMNS
+    assert len(read_rows(tables / "claims.csv")) == len(rows) and list(read_rows(tables / "claims.csv")[0]) == COLUMNS
     page = (tmp_path / "CLAIMS.md").read_text()
     assert page.count("\n| C") == len(rows) and "**reproduced**" in page and "abc123; cpu; 40 s" in page
     short = render.short_markdown(render.all_rows(tables))

@@ -2,20 +2,21 @@
 
 import math
 import os
+import re
 import subprocess
-import sys
 
 import pytest
 import torch
+from conftest import command
 
 from baselines.kan import KAN
 from baselines.mlp import MLP
 from baselines.rbf import RBFNetwork
 from experiments.fitting.task import FitTask
-from experiments.lsq import HeadSolver, linear_head, solve
+from experiments.harness.lsq import HeadSolver, linear_head, solve
+from experiments.harness.store import ResultStore
 from experiments.poisson.pde import PoissonProblem
 from experiments.poisson.task import PoissonTask, autograd_laplacian
-from experiments.store import ResultStore
 from gmnm import GMNM
 
 
@@ -36,7 +37,7 @@ def test_rank_deficient_system_is_regularised_not_nan(float64, caplog):
     sol = solve(A, b)
     assert torch.isfinite(sol.weights).all() and sol.ridge > 0 and sol.cond > 1e12
     ref = torch.linalg.pinv(A) @ b  # the minimum-norm solution
-    residual = lambda w: float((A @ w - b).square().sum())  # noqa: E731
+    residual = lambda w: float((A @ w - b).square().sum())  # noqa: E731 (the objective, as written)
     assert residual(sol.weights) == pytest.approx(residual(ref), rel=1e-4)  # as good a fit, to rounding
     # a ridge far above rounding (rcond 1e-6) picks the minimum-norm solution among the fits
     torch.testing.assert_close(solve(A, b, rcond=1e-6).weights, ref, rtol=1e-4, atol=1e-4)
@@ -65,11 +66,15 @@ def _reduced(model, task, head):
     return float((A @ w - b).square().sum())
 
 
-@pytest.mark.parametrize("make", [
-    lambda: GMNM(2, 1, 12, bias=True, sigma_init=0.5),
-    lambda: RBFNetwork(2, 1, 12, sigma_init=0.5),
-    lambda: MLP(2, 1, hidden=[8, 8], activation="tanh"),
-], ids=["gmnm", "rbf", "mlp"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: GMNM(2, 1, 12, bias=True, sigma_init=0.5),
+        lambda: RBFNetwork(2, 1, 12, sigma_init=0.5),
+        lambda: MLP(2, 1, hidden=[8, 8], activation="tanh"),
+    ],
+    ids=["gmnm", "rbf", "mlp"],
+)
 def test_reduced_gradient_matches_finite_differences(float64, make):
     torch.manual_seed(0)
     model, task = make(), _fit_task()
@@ -109,11 +114,16 @@ def test_fixed_centre_gmnm_recovers_a_function_in_its_span(float64):
 
 def test_poisson_system_is_the_task_loss_and_gaussian_laplacians_are_exact(float64):
     torch.manual_seed(0)
-    task = PoissonTask(PoissonProblem("exp(-4*((x - 0.3)**2 + (y + 0.2)**2))"), n_interior=50,
-                       n_boundary_per_edge=6, eval_grid=5)
+    task = PoissonTask(
+        PoissonProblem("exp(-4*((x - 0.3)**2 + (y + 0.2)**2))"), n_interior=50, n_boundary_per_edge=6, eval_grid=5
+    )
     task.setup(torch.device("cpu"), torch.float64)
-    for model in (GMNM(2, 1, 9, projection="full"), GMNM(2, 1, 9, projection="ridge", bias=True),
-                  RBFNetwork(2, 1, 9), MLP(2, 1, hidden=[6, 6], activation="tanh")):
+    for model in (
+        GMNM(2, 1, 9, projection="full"),
+        GMNM(2, 1, 9, projection="ridge", bias=True),
+        RBFNetwork(2, 1, 9),
+        MLP(2, 1, hidden=[6, 6], activation="tanh"),
+    ):
         head = linear_head(model)
         A, b = task.lsq_system(head, None)
         w = torch.cat([head.weight.T, head.bias[None]]) if head.bias is not None else head.weight.T
@@ -122,8 +132,8 @@ def test_poisson_system_is_the_task_loss_and_gaussian_laplacians_are_exact(float
         x = task.interior[:7]
         lap = head.laplacians(x)
         for j in range(lap.shape[1]):
-            one = lambda p, j=j: head.features(p)[:, j:j + 1]  # noqa: E731
-            torch.testing.assert_close(lap[:, j:j + 1], autograd_laplacian(one, x, False), rtol=1e-9, atol=1e-10)
+            one = lambda p, j=j: head.features(p)[:, j : j + 1]  # noqa: E731 (feature j alone)
+            torch.testing.assert_close(lap[:, j : j + 1], autograd_laplacian(one, x, False), rtol=1e-9, atol=1e-10)
 
 
 def test_poisson_lsq_head_beats_the_papers_gmnm_error(float64):
@@ -157,32 +167,44 @@ def test_models_and_tasks_without_a_linear_least_squares_problem_are_refused(flo
 
     class Classification:
         pass
+
     with pytest.raises(ValueError, match="not a least-squares problem .* FitTask and PoissonTask"):
         HeadSolver(GMNM(2, 1, 4), Classification())
 
 
-def _runner(tmp_path, *overrides):
-    return [sys.executable, "-m", "experiments.run", f"paths.store_dir={tmp_path / 'store'}",
-            f"paths.log_dir={tmp_path / 'logs'}", "trainer.device=cpu", "profile=smoke", *overrides]
+@pytest.mark.parametrize(
+    "overrides,message",
+    [
+        (
+            ["experiment=mnist", "model=gmnm_lsq"],
+            "the least-squares head (model=gmnm_lsq) serves fit2d, fit1d, poisson",
+        ),
+        (["experiment=poisson", "model=kan", "+lsq=${lsq_protocol}"], "model=kan with the least-squares head: "),
+    ],
+)
+def test_lsq_mode_refused_before_training(compose_cfg, tmp_path, overrides, message):
+    from experiments.harness.errors import ConfigError
+    from experiments.harness.runner import run_seeds
 
-
-@pytest.mark.parametrize("overrides,message", [
-    (["experiment=mnist", "model=gmnm_lsq"], "the least-squares head (model=gmnm_lsq) serves fit2d, fit1d, poisson"),
-    (["experiment=poisson", "model=kan", "+lsq=${lsq_protocol}"], "model=kan with the least-squares head: "),
-])
-def test_lsq_mode_refused_before_training(tmp_path, overrides, message):
-    r = subprocess.run(_runner(tmp_path, *overrides), capture_output=True, text=True, timeout=300, cwd=tmp_path)
-    assert r.returncode == 2, r.stderr[-2000:]
-    [line] = r.stderr.strip().splitlines()[-1:]
-    assert line.startswith("error: ") and message in line
+    cfg = compose_cfg("profile=smoke", *overrides)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        run_seeds(cfg, [0])
     assert not (tmp_path / "store").exists() or not list(ResultStore(tmp_path / "store").records())
 
 
-@pytest.mark.parametrize("experiment,model", [("poisson", "gmnm_lsq"), ("poisson", "pinn_lsq"),
-                                              ("fit2d", "mlp_relu_lsq"), ("fit1d", "rbf_lsq")])
+@pytest.mark.parametrize(
+    "experiment,model",
+    [("poisson", "gmnm_lsq"), ("poisson", "pinn_lsq"), ("fit2d", "mlp_relu_lsq"), ("fit1d", "rbf_lsq")],
+)
 def test_lsq_trial_records_its_solves_and_width_scan(tmp_path, experiment, model):
-    r = subprocess.run(_runner(tmp_path, f"experiment={experiment}", f"model={model}"), capture_output=True,
-                       text=True, timeout=300, cwd=tmp_path, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    r = subprocess.run(
+        command(tmp_path, "profile=smoke", f"experiment={experiment}", f"model={model}"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     [record] = ResultStore(tmp_path / "store").records()
     assert record["status"] == "complete" and record["label"].endswith("(LSQ head)")

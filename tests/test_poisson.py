@@ -8,9 +8,9 @@ import torch
 from hydra.utils import instantiate
 
 from baselines import KAN, MLP
+from experiments.harness.tables import read_rows
 from experiments.poisson.pde import PoissonProblem
 from experiments.poisson.task import PoissonTask, autograd_laplacian
-from experiments.reporting import read_csv
 from gmnm import GMNM, count_parameters
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,7 +22,7 @@ PTS = torch.rand(50, 2, generator=torch.Generator().manual_seed(0), dtype=torch.
 def test_paper_problem_and_derived_source_agree():
     given = PoissonProblem("sin(pi*x)*sin(pi*y)", "-2*pi**2*sin(pi*x)*sin(pi*y)")
     derived = PoissonProblem("sin(pi*x)*sin(pi*y)")
-    expected = -2 * math.pi ** 2 * torch.sin(math.pi * PTS[:, :1]) * torch.sin(math.pi * PTS[:, 1:])
+    expected = -2 * math.pi**2 * torch.sin(math.pi * PTS[:, :1]) * torch.sin(math.pi * PTS[:, 1:])
     torch.testing.assert_close(given.source(PTS), expected)
     torch.testing.assert_close(derived.source(PTS), expected)
     edge = torch.tensor([[-1.0, 0.3], [0.2, 1.0]])
@@ -34,12 +34,15 @@ def test_constant_expressions_broadcast():
     torch.testing.assert_close(p.source(PTS), torch.full((50, 1), 4.0))
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    ({"exact": "sin(pi*x)*sin(pi*y)", "source": "-pi**2*sin(pi*x)*sin(pi*y)"}, "is not the Laplacian"),
-    ({"exact": "sin(pi*x"}, "cannot parse"),
-    ({"exact": "sin(pi*z)"}, "only x and y are allowed"),
-    ({"exact": "x", "domain": (1, -1)}, "high > low"),
-])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        ({"exact": "sin(pi*x)*sin(pi*y)", "source": "-pi**2*sin(pi*x)*sin(pi*y)"}, "is not the Laplacian"),
+        ({"exact": "sin(pi*x"}, "cannot parse"),
+        ({"exact": "sin(pi*z)"}, "only x and y are allowed"),
+        ({"exact": "x", "domain": (1, -1)}, "high > low"),
+    ],
+)
 def test_bad_problems_are_explained(kwargs, message):
     with pytest.raises(ValueError, match=message):
         PoissonProblem(**kwargs)
@@ -47,8 +50,8 @@ def test_bad_problems_are_explained(kwargs, message):
 
 def test_autograd_laplacian_of_a_known_function():
     sinsin = torch.nn.Module()
-    sinsin.forward = lambda x: (torch.sin(math.pi * x[:, :1]) * torch.sin(math.pi * x[:, 1:]))
-    expected = -2 * math.pi ** 2 * sinsin(PTS)
+    sinsin.forward = lambda x: torch.sin(math.pi * x[:, :1]) * torch.sin(math.pi * x[:, 1:])
+    expected = -2 * math.pi**2 * sinsin(PTS)
     torch.testing.assert_close(autograd_laplacian(sinsin, PTS, create_graph=False), expected)
 
 
@@ -59,7 +62,7 @@ def test_mlp_laplacian_against_hand_derivation():
     w, b = mlp.net[0].weight, mlp.net[0].bias
     a = mlp.net[2].weight[0]
     t = torch.tanh(PTS @ w.T + b)
-    expected = ((-2 * t * (1 - t ** 2)) * (w.square().sum(1) * a)).sum(1, keepdim=True)
+    expected = ((-2 * t * (1 - t**2)) * (w.square().sum(1) * a)).sum(1, keepdim=True)
     torch.testing.assert_close(autograd_laplacian(mlp, PTS, create_graph=False), expected.detach())
 
 
@@ -70,7 +73,7 @@ def test_kan_laplacian_against_finite_differences():
     x = PTS[:10] * 0.9
     h = 1e-4
     with torch.no_grad():
-        fd = sum(kan(x + h * e) - 2 * kan(x) + kan(x - h * e) for e in torch.eye(2)) / h ** 2
+        fd = sum(kan(x + h * e) - 2 * kan(x) + kan(x - h * e) for e in torch.eye(2)) / h**2
     torch.testing.assert_close(autograd_laplacian(kan, x, create_graph=False), fd, rtol=1e-4, atol=1e-4)
 
 
@@ -102,16 +105,18 @@ def test_task_points_and_metrics():
 
 def test_rbf_closed_form_laplacian_against_autograd():
     from baselines.rbf import RBFNetwork
+
     torch.manual_seed(0)
     net = RBFNetwork(2, 1, 12, sigma_init=0.5)
     with torch.no_grad():
         net.scale.add_(0.3 * torch.randn_like(net.scale))  # widths that differ per component
-    torch.testing.assert_close(net.laplacian(PTS), autograd_laplacian(net, PTS, create_graph=False),
-                               rtol=1e-10, atol=1e-10)
+    torch.testing.assert_close(
+        net.laplacian(PTS), autograd_laplacian(net, PTS, create_graph=False), rtol=1e-10, atol=1e-10
+    )
 
 
 def test_table1_counts(compose_cfg):
-    paper = {r["model"]: int(r["n_params"]) for r in read_csv(ROOT / "results" / "paper" / "table1_poisson.csv")}
+    paper = {r["model"]: int(r["n_params"]) for r in read_rows(ROOT / "results" / "paper" / "table1_poisson.csv")}
     for model, count in paper.items():
         cfg = compose_cfg("experiment=poisson", f"model={model}")
         ours = count_parameters(instantiate(cfg.model))
@@ -123,7 +128,8 @@ def test_table1_counts(compose_cfg):
 
 @pytest.mark.parametrize("model", ["gmnm", "kan", "pinn", "rbf"])
 def test_smoke_trial(compose_cfg, model):
-    from experiments.run import run_trial
+    from experiments.harness.runner import run_trial
+
     record = run_trial(compose_cfg("experiment=poisson", f"model={model}", "profile=smoke"))
     assert record["status"] == "complete"
     assert [row["phase"] for row in record["history"]] == [0] * 11 + [1, 1]  # Adam 10 / 1, L-BFGS 2 / 1
@@ -134,9 +140,13 @@ def test_smoke_trial(compose_cfg, model):
 
 
 def test_another_exact_solution_needs_no_code(compose_cfg):
-    from experiments.run import run_trial
+    from experiments.harness.runner import run_trial
+
     record = run_trial(compose_cfg("experiment=poisson", "model=pinn", "profile=smoke", "pde@task.pde=bump"))
     assert record["status"] == "complete" and "exp(-4" in record["config"]["task"]["pde"]["exact"]
-    inline = run_trial(compose_cfg("experiment=poisson", "model=pinn", "profile=smoke",
-                                   "task.pde.exact=x**2-y**2", "task.pde.source=null"))
+    inline = run_trial(
+        compose_cfg(
+            "experiment=poisson", "model=pinn", "profile=smoke", "task.pde.exact=x**2-y**2", "task.pde.source=null"
+        )
+    )
     assert inline["status"] == "complete" and inline["key"] != record["key"]

@@ -53,7 +53,8 @@ def test_every_parameter_trains():
 
 
 def test_fits_in_the_fitting_experiment(compose_cfg):
-    from experiments.run import run_trial
+    from experiments.harness.runner import run_trial
+
     record = run_trial(compose_cfg("experiment=fit2d", "model=rbf", "profile=smoke", "trainer.steps=50"))
     assert record["summary"]["n_params"] == 997  # fit2d's budget of 1,000
     assert record["history"][-1]["train_mse"] < record["history"][0]["train_mse"]

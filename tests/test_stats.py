@@ -1,11 +1,11 @@
-"""Intervals and verdicts (experiments/stats.py) on inputs whose answer is known."""
+"""Intervals and verdicts (experiments/analysis/stats.py) on inputs whose answer is known."""
 
 import math
 
 import numpy as np
 import pytest
 
-from experiments import stats
+from experiments.analysis import stats
 
 
 def test_the_mean_interval_covers_the_true_mean_about_95_percent_of_the_time():
@@ -63,12 +63,15 @@ def test_ratio_ignores_non_positive_and_missing_values():
     assert stats.ratio_effect({}, {0: 1.0}).n == 0
 
 
-@pytest.mark.parametrize("ratios,verdict", [
-    ([0.30, 0.35, 0.28, 0.40, 0.33], stats.REPRODUCED),      # a clear win: every seed 3x better
-    ([3.0, 2.5, 4.0, 3.3, 2.8], stats.CONTRADICTED),         # a clear loss
-    ([0.5, 2.0, 0.8, 1.5, 1.1], stats.INCONCLUSIVE),          # overlap: the interval spans 1
-    ([0.3], stats.INCONCLUSIVE),                               # one seed: no interval
-])
+@pytest.mark.parametrize(
+    "ratios,verdict",
+    [
+        ([0.30, 0.35, 0.28, 0.40, 0.33], stats.REPRODUCED),  # a clear win: every seed 3x better
+        ([3.0, 2.5, 4.0, 3.3, 2.8], stats.CONTRADICTED),  # a clear loss
+        ([0.5, 2.0, 0.8, 1.5, 1.1], stats.INCONCLUSIVE),  # overlap: the interval spans 1
+        ([0.3], stats.INCONCLUSIVE),  # one seed: no interval
+    ],
+)
 def test_verdicts_on_crafted_cases(ratios, verdict):
     theirs = {s: 1.0 + s for s in range(len(ratios))}
     effect = stats.ratio_effect({s: r * theirs[s] for s, r in enumerate(ratios)}, theirs)
@@ -80,7 +83,7 @@ def test_verdicts_on_crafted_cases(ratios, verdict):
 
 def test_verdict_thresholds_and_directions():
     effect = stats.Interval(0.05, 0.03, 0.08, 5)
-    assert stats.verdict(effect, threshold=0.1)[0] == stats.REPRODUCED       # an order of magnitude better
+    assert stats.verdict(effect, threshold=0.1)[0] == stats.REPRODUCED  # an order of magnitude better
     assert stats.verdict(stats.Interval(0.3, 0.2, 0.4, 5), threshold=0.1)[0] == stats.CONTRADICTED  # better, not 10x
     assert stats.verdict(stats.Interval(30, 20, 40, 5), threshold=10, direction="above")[0] == stats.REPRODUCED
     assert stats.verdict(None)[0] == stats.NOT_MEASURED

@@ -17,8 +17,9 @@ def gauss2d_at_zero(det):
 
 def test_level0_is_the_sine_product():
     t = target_2d(X, 0, 0, 0)
-    torch.testing.assert_close(t, torch.tensor([1.0, -math.sin(3 * math.pi) * math.sin(2.5 * math.pi), 0.0],
-                                               dtype=torch.float64))
+    torch.testing.assert_close(
+        t, torch.tensor([1.0, -math.sin(3 * math.pi) * math.sin(2.5 * math.pi), 0.0], dtype=torch.float64)
+    )
 
 
 def test_levels_add_their_terms():
@@ -29,7 +30,7 @@ def test_levels_add_their_terms():
     assert target_2d(X[1:2], 5, 0.1, 0).item() == pytest.approx(base + 0.1 / 1.5)
     assert target_2d(X[:1], 5, 0.1, 0).item() == pytest.approx(1 - 5 * s)  # outside U
     # at the origin only the Gaussian is left: c N(0; 0, Sigma) with det(Sigma) = 0.6*3.9 - 1.1^2
-    assert target_2d(X[2:], 5, 0.1, 40).item() == pytest.approx(40 * gauss2d_at_zero(0.6 * 3.9 - 1.1 ** 2))
+    assert target_2d(X[2:], 5, 0.1, 40).item() == pytest.approx(40 * gauss2d_at_zero(0.6 * 3.9 - 1.1**2))
 
 
 def test_sigma_readings():
@@ -46,8 +47,9 @@ def test_1d_analogue():
     x = torch.tensor([[0.5], [-3.0], [0.0]], dtype=torch.float64)
     t = target_1d(x, 5, 0.1, 40)
     assert t[0].item() == pytest.approx(1 - 5 * math.sinh(0.5) + 40 * math.exp(-0.25 / 1.2) / math.sqrt(1.2 * math.pi))
-    assert t[1].item() == pytest.approx(-5 * math.sinh(-3.0) + 0.1 / 1.5 + 40 * math.exp(-9 / 1.2) / math.sqrt(1.2 * math.pi),
-                                        abs=1e-12)
+    assert t[1].item() == pytest.approx(
+        -5 * math.sinh(-3.0) + 0.1 / 1.5 + 40 * math.exp(-9 / 1.2) / math.sqrt(1.2 * math.pi), abs=1e-12
+    )
     assert t[2].item() == pytest.approx(40 / math.sqrt(1.2 * math.pi))
 
 
@@ -74,9 +76,14 @@ def test_task_metrics_are_in_target_units():
     assert m["train_nmse"] == pytest.approx(199 / 200)
 
 
-@pytest.mark.parametrize("kwargs,message", [({"dim": 3, "level": 0}, "dim must be 1 or 2"),
-                                            ({"dim": 2, "level": 4}, "level must be 0..3"),
-                                            ({"dim": 2, "level": 0, "domain": (1, 1)}, "high > low")])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        ({"dim": 3, "level": 0}, "dim must be 1 or 2"),
+        ({"dim": 2, "level": 4}, "level must be 0..3"),
+        ({"dim": 2, "level": 0, "domain": (1, 1)}, "high > low"),
+    ],
+)
 def test_task_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         FitTask(**kwargs)

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from baselines import LSTMRegressor
+from experiments.harness.store import ResultStore
 from experiments.timeseries.data import target, windows
-from experiments.store import ResultStore
 from experiments.timeseries.task import TimeSeriesTask
 from gmnm import GMNM, count_parameters
 
@@ -23,8 +23,7 @@ def x(i, t):  # x_i(t) = a_i sin t + b_i, written out
 def test_eq5_by_hand(delays):
     d1, d2, d3, d4 = delays
     t = 7.3
-    expected = (x(3, t) * x(4, t - d1) - x(3, t - d2) * x(1, t - d3) + x(4, t) * x(3, t)
-                - x(2, t - d2) * x(1, t - d4))
+    expected = x(3, t) * x(4, t - d1) - x(3, t - d2) * x(1, t - d3) + x(4, t) * x(3, t) - x(2, t - d2) * x(1, t - d4)
     assert target(torch.tensor([t], dtype=torch.float64), A, B, delays).item() == pytest.approx(expected, rel=1e-12)
 
 
@@ -35,13 +34,13 @@ def test_windows_end_at_the_target_time():
     k = 17  # sample k's window is grid points k..k+9, its target y(t_{k+9})
     assert inputs[k, -1, 2].item() == pytest.approx(x(3, t[k + 9].item()), rel=1e-12)
     assert inputs[k, 0, 0].item() == pytest.approx(x(1, t[k].item()), rel=1e-12)
-    assert y[k, 0].item() == pytest.approx(target(t[k + 9:k + 10], A, B, (1.0, 5.0, 1.0, 2.0)).item())
+    assert y[k, 0].item() == pytest.approx(target(t[k + 9 : k + 10], A, B, (1.0, 5.0, 1.0, 2.0)).item())
 
 
 def test_chronological_split_and_seeding():
     task = TimeSeriesTask(n_samples=100, data_seed=4)
     task.setup(torch.device("cpu"), torch.float64)
-    (xtr, ytr), (xte, yte) = task.train_set, task.test_set
+    (xtr, ytr), (xte, _) = task.train_set, task.test_set
     assert len(xtr) == 80 and len(xte) == 20
     # the test windows come after the training ones in time: the first test window is the
     # last training window shifted by one step
@@ -55,9 +54,14 @@ def test_chronological_split_and_seeding():
     assert task.steps_per_epoch(32) == 3 and task.steps_per_epoch(None) == 1
 
 
-@pytest.mark.parametrize("kwargs,message", [({"split": "blocked"}, "split must be one of"),
-                                            ({"train_fraction": 1.0}, "train_fraction must be in"),
-                                            ({"delays": (1.0, 2.0)}, "delays must be four numbers")])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        ({"split": "blocked"}, "split must be one of"),
+        ({"train_fraction": 1.0}, "train_fraction must be in"),
+        ({"delays": (1.0, 2.0)}, "delays must be four numbers"),
+    ],
+)
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         TimeSeriesTask(**kwargs)
@@ -78,7 +82,8 @@ def test_lstm_heads():
 
 @pytest.mark.parametrize("model", ["lstm3", "lstm3_gmnm", "lstm32"])
 def test_smoke_trial_counts_epochs(compose_cfg, model):
-    from experiments.run import run_trial
+    from experiments.harness.runner import run_trial
+
     record = run_trial(compose_cfg("experiment=timeseries", f"model={model}", "profile=smoke", "trainer.epochs=2"))
     assert record["status"] == "complete"
     assert [row["step"] for row in record["history"]] == [0, 5, 10]  # 160 train samples / 32 = 5 per epoch
@@ -86,20 +91,22 @@ def test_smoke_trial_counts_epochs(compose_cfg, model):
 
 
 def test_table6_report(compose_cfg, tmp_path):
-    from experiments import report
-    from experiments.reporting import read_csv
-    from experiments.run import run_trial
+    from experiments.analysis import regenerate as report
+    from experiments.harness.runner import run_trial
+    from experiments.harness.tables import read_rows
+
     for model in ("lstm3", "lstm3_gmnm", "lstm32"):
         for seed in (0, 1):
             run_trial(compose_cfg("experiment=timeseries", f"model={model}", "profile=smoke", f"seed={seed}"))
     out = tmp_path / "out"
     assert report.main(["--store", str(tmp_path / "store"), "--out", str(out), "--profile", "smoke"]) == 0
-    rows = read_csv(out / "tables" / "timeseries_table6_smoke.csv")
+    rows = read_rows(out / "tables" / "timeseries_table6_smoke.csv")
     assert [r["model"] for r in rows] == ["lstm3", "lstm3_gmnm", "lstm32"]
     gmnm = rows[1]
     assert (gmnm["paper_train_mse"], gmnm["paper_test_mse"], gmnm["n_seeds"]) == ("4e-5", "2e-5", "2")
-    finals = sorted(r["summary"]["final_test_mse"] for r in ResultStore(tmp_path / "store").records()
-                    if r["model"] == "lstm3_gmnm")
+    finals = sorted(
+        r["summary"]["final_test_mse"] for r in ResultStore(tmp_path / "store").records() if r["model"] == "lstm3_gmnm"
+    )
     for column, expected in (("min", finals[0]), ("max", finals[1]), ("median", sum(finals) / 2)):
         assert float(gmnm[f"final_test_mse_{column}"]) == pytest.approx(expected, rel=1e-5)  # 6 digits in the CSV
     assert (out / "figures" / "timeseries_smoke.png").read_bytes()[:4] == b"\x89PNG"

@@ -10,14 +10,14 @@ import time
 
 import pytest
 import yaml
-from conftest import ROOT, compose
+from conftest import ROOT, command, compose
 from omegaconf import OmegaConf, open_dict
 
-from experiments.config import ConfigError, mlp_count, trial_key
-from experiments.report import as_protocol_row
-from experiments.selection import select
-from experiments.tuning import objective, space
-from experiments.tuning.models import tunable
+from experiments.analysis.selection import select
+from experiments.analysis.tuning import objective, space
+from experiments.analysis.tuning.models import tunable
+from experiments.harness.config import mlp_count, trial_key
+from experiments.harness.errors import ConfigError
 from gmnm import GMNM, count_parameters
 
 LINEUP = yaml.safe_load((ROOT / "conf" / "lineup.yaml").read_text())
@@ -26,12 +26,12 @@ STUDIES = [(e, m) for e in TUNED for m in tunable(e)]
 
 
 def tuner(tmp_path, *overrides):
-    return [sys.executable, "-m", "experiments.run", "--multirun", "hydra/sweeper=tune",
-            f"paths.store_dir={tmp_path / 'store'}", f"paths.log_dir={tmp_path / 'logs'}",
-            f"paths.tuned_dir={tmp_path / 'conf' / 'protocols' / 'tuned'}", "trainer.device=cpu", *overrides]
+    tuned = f"paths.tuned_dir={tmp_path / 'conf' / 'protocols' / 'tuned'}"
+    return command(tmp_path, "hydra/sweeper=tune", tuned, *overrides, multirun=True)
 
 
 # --- budgets and spaces, over every study make tune runs -------------------------------------
+
 
 @pytest.mark.parametrize("experiment,model", STUDIES)
 def test_every_model_of_an_experiment_gets_the_profiles_trials_and_a_learning_rate(experiment, model):
@@ -50,18 +50,27 @@ def test_no_model_or_experiment_file_sets_its_own_trial_count():
 @pytest.mark.parametrize("experiment,model", [(e, m) for e, m in STUDIES if e != "mnist"] + [("mnist", "cnn_gmnm")])
 def test_no_search_space_buys_a_model_more_parameters(experiment, model):
     cfg = compose(f"experiment={experiment}", f"model={model}", "profile=smoke")
-    space.check_sizes(cfg, space.parse(cfg), lambda extra: compose(f"experiment={experiment}", f"model={model}",
-                                                                   "profile=smoke", *extra))
+    space.check_sizes(
+        cfg,
+        space.parse(cfg),
+        lambda extra: compose(f"experiment={experiment}", f"model={model}", "profile=smoke", *extra),
+    )
 
 
-@pytest.mark.parametrize("entry,message", [
-    ({"model.sigma_scal": {"float": [0.5, 2.0]}}, "model.sigma_scal: no such key in the configuration and no argument of gmnm.GMNM"),
-    ({"trainer.optimizer.lr": {"float": [0.1, 0.001]}}, "the range [0.1, 0.001] is empty or inverted"),
-    ({"trainer.optimizer.lr": {"float": [0.0, 0.1], "log": True}}, "a log scale needs low > 0"),
-    ({"model.mu_init": {"choice": []}}, "choice needs a non-empty list"),
-    ({"model.n_components": {"int": [1.5, 3]}}, "int needs integer bounds"),
-    ({"trainer.optimizer.lr": {"range": [0.001, 0.1]}}, "expected one of"),
-])
+@pytest.mark.parametrize(
+    "entry,message",
+    [
+        (
+            {"model.sigma_scal": {"float": [0.5, 2.0]}},
+            "model.sigma_scal: no such key in the configuration and no argument of gmnm.GMNM",
+        ),
+        ({"trainer.optimizer.lr": {"float": [0.1, 0.001]}}, "the range [0.1, 0.001] is empty or inverted"),
+        ({"trainer.optimizer.lr": {"float": [0.0, 0.1], "log": True}}, "a log scale needs low > 0"),
+        ({"model.mu_init": {"choice": []}}, "choice needs a non-empty list"),
+        ({"model.n_components": {"int": [1.5, 3]}}, "int needs integer bounds"),
+        ({"trainer.optimizer.lr": {"range": [0.001, 0.1]}}, "expected one of"),
+    ],
+)
 def test_a_bad_search_space_names_the_key(entry, message):
     cfg = compose("experiment=fit1d", "model=gmnm", "profile=smoke")
     with open_dict(cfg):
@@ -92,8 +101,13 @@ def test_mlp_shapes_are_the_widest_of_each_depth_within_the_count():
 def test_overrides_are_hydra_literals():
     p = space.Param("model.hidden", "choice", choices=([3], [2, 2]))
     assert space.override(p, [2, 2]) == "model.hidden=[2,2]"
-    assert space.override(space.Param("model.sigma_scale", "float", 0.5, 2.0, new=True), 0.75) == "+model.sigma_scale=0.75"
-    assert space.override(space.Param("model.trainable_mu", "choice", choices=(True, False)), False) == "model.trainable_mu=false"
+    assert (
+        space.override(space.Param("model.sigma_scale", "float", 0.5, 2.0, new=True), 0.75) == "+model.sigma_scale=0.75"
+    )
+    assert (
+        space.override(space.Param("model.trainable_mu", "choice", choices=(True, False)), False)
+        == "model.trainable_mu=false"
+    )
 
 
 def test_sigma_scale_multiplies_the_initial_width(float64):
@@ -107,13 +121,16 @@ def test_sigma_scale_multiplies_the_initial_width(float64):
 
 # --- the objective: validation values only ----------------------------------------------------
 
+
 def _record(status="complete", **summary):
     return {"experiment": "fit2d", "status": status, "summary": summary}
 
 
 def test_objective_is_the_geometric_mean_of_validation_values_and_a_divergence_fails_the_trial():
-    recs = [_record(final_val_nmse=1e-2, min_val_nmse=1e-3, final_test_nmse=1e-9),
-            _record(final_val_nmse=1e-4, min_val_nmse=1e-5, final_test_nmse=1e-9)]
+    recs = [
+        _record(final_val_nmse=1e-2, min_val_nmse=1e-3, final_test_nmse=1e-9),
+        _record(final_val_nmse=1e-4, min_val_nmse=1e-5, final_test_nmse=1e-9),
+    ]
     assert objective.trial_value(recs, "val_nmse", "final") == pytest.approx(1e-3)
     assert objective.trial_value(recs, "val_nmse", "min") == pytest.approx(1e-4)
     assert objective.trial_value(recs + [_record("diverged", final_val_nmse=1e-9)], "val_nmse", "final") is None
@@ -124,8 +141,10 @@ def test_objective_is_the_geometric_mean_of_validation_values_and_a_divergence_f
 
 
 def test_the_timeseries_validation_window_lies_between_training_and_test():
-    from experiments.timeseries.task import TimeSeriesTask
     import torch
+
+    from experiments.timeseries.task import TimeSeriesTask
+
     task = TimeSeriesTask(n_samples=200, val_fraction=0.1)
     task.setup(torch.device("cpu"), torch.float64)
     n_train, n_val, n_test = (len(task.splits[s][0]) for s in ("train", "val", "test"))
@@ -138,6 +157,7 @@ def test_the_timeseries_validation_window_lies_between_training_and_test():
 
 # --- the tuned protocol and the report ---------------------------------------------------------
 
+
 def test_paper_protocol_keys_are_those_of_records_made_before_protocols():
     cfg = OmegaConf.to_container(compose("experiment=fit1d", "profile=smoke"), resolve=True)
     before = {k: v for k, v in cfg.items() if k != "protocol_name"}
@@ -147,65 +167,140 @@ def test_paper_protocol_keys_are_those_of_records_made_before_protocols():
 
 @pytest.mark.parametrize("launch", [["model=kan"], ["-m"]])  # one run, or a sweep with no tuned model
 def test_protocol_tuned_without_tuned_values_is_an_error(tmp_path, launch):
-    r = subprocess.run([sys.executable, "-m", "experiments.run", *launch, "experiment=fit1d", "profile=smoke",
-                        "protocol=tuned", f"paths.tuned_dir={tmp_path}", f"paths.store_dir={tmp_path / 'store'}",
-                        f"paths.log_dir={tmp_path / 'logs'}"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "experiments.run",
+            *launch,
+            "experiment=fit1d",
+            "profile=smoke",
+            "protocol=tuned",
+            f"paths.tuned_dir={tmp_path}",
+            f"paths.store_dir={tmp_path / 'store'}",
+            f"paths.log_dir={tmp_path / 'logs'}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
     assert r.returncode == 2 and "Traceback" not in r.stderr
-    assert f"protocol=tuned: no tuned values for model={'kan' if launch != ['-m'] else 'gmnm'} in experiment=fit1d" in r.stderr
+    assert (
+        f"protocol=tuned: no tuned values for model={'kan' if launch != ['-m'] else 'gmnm'} in experiment=fit1d"
+        in r.stderr
+    )
     assert not (tmp_path / "store").exists()
 
 
 def test_report_keeps_tuning_runs_apart_and_shows_tuned_rows_beside_the_papers():
-    base = {"schema": 2, "experiment": "fit1d", "profile": "quick", "model": "gmnm", "label": "GMNM",
-            "color": "tab:red", "lineup": ["gmnm", "kan", "gmnm_lsq"], "config_hash": "a", "protocol": True,
-            "overrides": ["experiment=fit1d", "seed=0"], "summary": {"started_at": "2026-01-01T00:00:00"}}
-    tuning = {**base, "tuning_study": "fit1d/gmnm/quick", "protocol": False, "config_hash": "b",
-              "overrides": ["experiment=fit1d", "trainer.optimizer.lr=0.1", "tuning_study=fit1d/gmnm/quick"]}
+    base = {
+        "schema": 2,
+        "experiment": "fit1d",
+        "profile": "quick",
+        "model": "gmnm",
+        "label": "GMNM",
+        "color": "tab:red",
+        "lineup": ["gmnm", "kan", "gmnm_lsq"],
+        "config_hash": "a",
+        "protocol": True,
+        "overrides": ["experiment=fit1d", "seed=0"],
+        "summary": {"started_at": "2026-01-01T00:00:00"},
+    }
+    tuning = {
+        **base,
+        "tuning_study": "fit1d/gmnm/quick",
+        "protocol": False,
+        "config_hash": "b",
+        "overrides": ["experiment=fit1d", "trainer.optimizer.lr=0.1", "tuning_study=fit1d/gmnm/quick"],
+    }
     tuned = {**base, "protocol_name": "tuned", "config_hash": "c", "overrides": ["experiment=fit1d", "protocol=tuned"]}
     kept, notes = select([base, tuning, tuned], current=lambda r: r["config_hash"])
-    assert sorted(as_protocol_row(r)["model"] for r in kept) == ["gmnm", "gmnm_tuned"]
+    assert sorted((r["model"], r.get("protocol_name", "paper")) for r in kept) == [("gmnm", "paper"), ("gmnm", "tuned")]
     assert any("1 run(s) of tuning studies (fit1d/gmnm/quick)" in n for n in notes)
-    row = as_protocol_row(tuned)
-    assert row["label"] == "GMNM (tuned)" and row["lineup"][-2:] == ["gmnm_tuned", "kan_tuned"]
-    assert row["color"] != base["color"]
 
 
 # --- end to end: make tune, resumption -----------------------------------------------------------
 
+
 def test_make_tune_under_smoke_writes_a_tuned_config_per_model_that_protocol_tuned_runs(tmp_path):
-    args = " ".join(f"{k}={tmp_path / v}" for k, v in (("paths.store_dir", "store"), ("paths.log_dir", "logs"),
-                                                       ("paths.tuned_dir", "conf/protocols/tuned")))
-    r = subprocess.run(["make", "-s", "-C", str(ROOT), "tune", "PROFILE=smoke", "EXPERIMENTS=fit1d", "JOBS=2",
-                        f"ARGS={args} trainer.device=cpu"], capture_output=True, text=True, timeout=600)
+    args = " ".join(
+        f"{k}={tmp_path / v}"
+        for k, v in (
+            ("paths.store_dir", "store"),
+            ("paths.log_dir", "logs"),
+            ("paths.tuned_dir", "conf/protocols/tuned"),
+        )
+    )
+    r = subprocess.run(
+        [
+            "make",
+            "-s",
+            "-C",
+            str(ROOT),
+            "tune",
+            "PROFILE=smoke",
+            "EXPERIMENTS=timeseries",  # three models, no sweep of its own: a study is seconds
+            "JOBS=2",
+            f"ARGS={args} trainer.device=cpu",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    models = tunable("fit1d")
+    models = tunable("timeseries")
     for model in models:
-        tuned = yaml.safe_load((tmp_path / "conf" / "protocols" / "tuned" / "smoke" / "fit1d" / f"{model}.yaml").read_text())
+        tuned = yaml.safe_load(
+            (tmp_path / "conf" / "protocols" / "tuned" / "smoke" / "timeseries" / f"{model}.yaml").read_text()
+        )
         prov = tuned["tuned"]
-        assert prov["study"] == f"fit1d/{model}/smoke" and prov["trials"] == 2 and prov["profile"] == "smoke"
+        assert prov["study"] == f"timeseries/{model}/smoke" and prov["trials"] == 2 and prov["profile"] == "smoke"
         assert prov["complete"] + prov["failed"] == 2 and prov["seed"] == 1000 and prov["commit"]
         assert 0 < tuned["trainer"]["optimizer"]["lr"] <= 0.1
-        assert "val_nmse" in prov["objective"] and "test" not in prov["objective"]
+        assert "val_mse" in prov["objective"] and "test" not in prov["objective"]
     # the tuned protocol runs them: every tuned model, none other, its values in the record
-    run = subprocess.run([sys.executable, "-m", "experiments.run", "-m", "experiment=fit1d", "profile=smoke",
-                          "protocol=tuned", "task.level=0", *args.split(), "trainer.device=cpu",
-                          f"hydra.searchpath=[file://{tmp_path / 'conf'}]"], capture_output=True, text=True,
-                         timeout=300, cwd=tmp_path)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "experiments.run",
+            "-m",
+            "experiment=timeseries",
+            "profile=smoke",
+            "protocol=tuned",
+            *args.split(),
+            "trainer.device=cpu",
+            f"hydra.searchpath=[file://{tmp_path / 'conf'}]",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
-    from experiments.store import ResultStore
+    from experiments.harness.store import ResultStore
+
     tuned_runs = [r for r in ResultStore(tmp_path / "store").records() if r.get("protocol_name") == "tuned"]
     assert sorted(r["model"] for r in tuned_runs) == sorted(models)
-    gmnm = next(r for r in tuned_runs if r["model"] == "gmnm")
-    chosen = yaml.safe_load((tmp_path / "conf/protocols/tuned/smoke/fit1d/gmnm.yaml").read_text())
+    gmnm = next(r for r in tuned_runs if r["model"] == "lstm3_gmnm")
+    chosen = yaml.safe_load((tmp_path / "conf/protocols/tuned/smoke/timeseries/lstm3_gmnm.yaml").read_text())
     assert gmnm["config"]["trainer"]["optimizer"]["lr"] == chosen["trainer"]["optimizer"]["lr"]
-    assert gmnm["config"]["model"]["sigma_scale"] == chosen["model"]["sigma_scale"]
 
 
 def test_a_study_killed_with_sigkill_resumes_without_restarting_or_double_counting(tmp_path):
     import optuna
-    # 5 trials of 4 levels, one trial at a time, runs long enough (2,000 steps) to be killed mid-trial
-    cmd = tuner(tmp_path, "experiment=fit1d", "model=gmnm", "profile=smoke", "tune.trials=5",
-                "hydra.sweeper.batch_size=1", "scale.max_steps=2000")
+
+    # 3 trials of 4 levels, one trial at a time, runs long enough (2,000 steps) to be killed mid-trial
+    cmd = tuner(
+        tmp_path,
+        "experiment=fit1d",
+        "model=gmnm",
+        "profile=smoke",
+        "tune.trials=3",
+        "hydra.sweeper.batch_size=1",
+        "scale.max_steps=2000",
+    )
     db = tmp_path / "store" / "_tuning" / "smoke" / "fit1d" / "gmnm.db"
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
@@ -217,8 +312,11 @@ def test_a_study_killed_with_sigkill_resumes_without_restarting_or_double_counti
             return optuna.load_study(study_name="fit1d/gmnm/smoke", storage=f"sqlite:///{db}").get_trials()
         except Exception:  # noqa: BLE001 - the study is being created
             return []
-    while not (sum(t.state.is_finished() for t in trials()) >= 2
-               and any(t.state == optuna.trial.TrialState.RUNNING for t in trials())):
+
+    while not (
+        sum(t.state.is_finished() for t in trials()) >= 1
+        and any(t.state == optuna.trial.TrialState.RUNNING for t in trials())
+    ):
         assert proc.poll() is None, "the study ended before it could be killed"
         assert time.monotonic() < deadline, "too few trials finished in time"
         time.sleep(0.05)
@@ -230,33 +328,34 @@ def test_a_study_killed_with_sigkill_resumes_without_restarting_or_double_counti
     r = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     after = trials()
-    assert [t.number for t in after] == list(range(5)) and all(t.state.is_finished() for t in after)
+    assert [t.number for t in after] == list(range(3)) and all(t.state.is_finished() for t in after)
     for number, t in before.items():  # finished trials kept, the killed one finished with its own values
         if t.state.is_finished():
             assert (after[number].value, after[number].params) == (t.value, t.params)
     assert after[running.number].params == running.params
-    from experiments.store import ResultStore
+    from experiments.harness.store import ResultStore
+
     runs = [x for x in ResultStore(tmp_path / "store").records() if x.get("tuning_study") == "fit1d/gmnm/smoke"]
-    assert len(runs) == len({x["key"] for x in runs}) == 5 * 4  # every trial at every level, once
+    assert len(runs) == len({x["key"] for x in runs}) == 3 * 4  # every trial at every level, once
     assert (tmp_path / "conf/protocols/tuned/smoke/fit1d/gmnm.yaml").exists()
 
 
-def test_glance_ranks_each_protocol_among_itself():
-    from experiments.reporting import glance_row
-    rows = [{"model": m, "label": m, "value": v, "n": 5} for m, v in
-            (("gmnm", 2.0), ("kan", 3.0), ("gmnm_lsq", 0.1), ("gmnm_tuned", 0.5), ("kan_tuned", 0.2))]
-    row = glance_row("fit2d", "quick", "level 0", "mse", rows, paper_best="gmnm", value="value", n="n")
-    assert (row["ours_best"], row["ours_best_tuned"], row["agrees"]) == ("gmnm", "kan_tuned", "yes")
-
-
-@pytest.mark.parametrize("override,message", [
-    ("++search={model.sigma_scal: {float: [0.5, 2]}}", "model.sigma_scal: no such key"),
-    ("++search={model.n_components: {int: [100, 400]}}", "model.n_components=400 gives 1,200 parameters"),
-    ("tune.space={trainer.optimizer.lr: {float: [0.1, 0.001]}}", "the range [0.1, 0.001] is empty or inverted"),
-])
+@pytest.mark.parametrize(
+    "override,message",
+    [
+        ("++search={model.sigma_scal: {float: [0.5, 2]}}", "model.sigma_scal: no such key"),
+        ("++search={model.n_components: {int: [100, 400]}}", "model.n_components=400 gives 1,200 parameters"),
+        ("tune.space={trainer.optimizer.lr: {float: [0.1, 0.001]}}", "the range [0.1, 0.001] is empty or inverted"),
+    ],
+)
 def test_a_bad_search_space_stops_the_tuner_before_any_trial(tmp_path, override, message):
-    r = subprocess.run(tuner(tmp_path, "experiment=fit1d", "model=gmnm", "profile=smoke", override),
-                       cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        tuner(tmp_path, "experiment=fit1d", "model=gmnm", "profile=smoke", override),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "store").exists() and not (tmp_path / "conf").exists()
 
@@ -267,6 +366,7 @@ COMMITTED = sorted((ROOT / "conf" / "protocols" / "tuned").glob("*/*/*.yaml"))
 @pytest.mark.parametrize("path", COMMITTED, ids=lambda p: "/".join(p.parts[-3:]))
 def test_every_committed_tuned_config_composes_and_keeps_the_matched_size(path):
     from hydra.utils import instantiate
+
     profile, experiment, model = path.parts[-3], path.parts[-2], path.stem
     paper = compose(f"experiment={experiment}", f"model={model}", f"profile={profile}")
     tuned = compose(f"experiment={experiment}", f"model={model}", f"profile={profile}", "protocol=tuned")

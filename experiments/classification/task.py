@@ -14,20 +14,44 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from typing import ClassVar
 
 import torch
 from torch import Tensor, nn
 
-from experiments.batching import tensor_batches
 from experiments.classification.losses import LOSSES
-from experiments.images.data import load
+from experiments.harness.batching import tensor_batches
+from experiments.harness.schema import FRACTION, SEED, SWITCH, Rule, count
+from experiments.images.data import ImageDataTask, load
 from experiments.images.specs import SPECS
 
 
-class ClassificationTask:
-    def __init__(self, dataset: str, root: str | None = None, download: bool = True, verify: bool = True,
-                 loss: str = "onehot_bce", val_fraction: float = 0.1, split_seed: int = 0,
-                 n_train: int | None = None, n_test: int | None = None, eval_batch_size: int = 1000):
+class ClassificationTask(ImageDataTask):
+    # the keys a user may override, and what each allows (the one config check: experiments/harness/schema.py)
+    config_keys: ClassVar[dict[str, Rule]] = {
+        "task.n_train": count(null="the whole training split"),
+        "task.n_test": count(null="the whole test split"),
+        "task.val_fraction": FRACTION,
+        "task.split_seed": SEED,
+        "task.eval_batch_size": count(),
+        "task.download": SWITCH,
+        "task.verify": SWITCH,
+        "task.loss": Rule(str, choices=("onehot_bce", "ce")),
+    }
+
+    def __init__(
+        self,
+        dataset: str,
+        root: str | None = None,
+        download: bool = True,
+        verify: bool = True,
+        loss: str = "onehot_bce",
+        val_fraction: float = 0.1,
+        split_seed: int = 0,
+        n_train: int | None = None,
+        n_test: int | None = None,
+        eval_batch_size: int = 1000,
+    ):
         if dataset not in SPECS:
             raise ValueError(f"ClassificationTask: dataset must be one of {sorted(SPECS)}, got {dataset!r}")
         if loss not in LOSSES:
@@ -49,11 +73,13 @@ class ClassificationTask:
         n_val = int(round(self.val_fraction * len(order)))
         val, train = order[:n_val], order[n_val:]
         if self.n_train is not None:  # smaller schedules: a fixed random subset of the training split
-            train, val = train[:self.n_train], val[:max(1, round(self.n_train * self.val_fraction))]
-        test = torch.arange(len(data.test_x))[:self.n_test]
+            train, val = train[: self.n_train], val[: max(1, round(self.n_train * self.val_fraction))]
+        test = torch.arange(len(data.test_x))[: self.n_test]
         # uint8 images stay uint8 on the device (a quarter of float32); batches are normalized there
-        self.splits = {"train": (data.train_x[train].to(device), data.train_y[train].to(device)),
-                       "test": (data.test_x[test].to(device), data.test_y[test].to(device))}
+        self.splits = {
+            "train": (data.train_x[train].to(device), data.train_y[train].to(device)),
+            "test": (data.test_x[test].to(device), data.test_y[test].to(device)),
+        }
         if n_val:
             self.splits["val"] = (data.train_x[val].to(device), data.train_y[val].to(device))
         x = self.splits["train"][0].to(torch.float64) / 255
@@ -69,7 +95,7 @@ class ClassificationTask:
         """(B, C, H, W) uint8 -> standardized float images."""
         return (images.to(self.dtype) / 255 - self.mean) / self.std
 
-    def describe(self) -> str:
+    def title(self) -> str:
         return f"{self.dataset} classification"
 
     def steps_per_epoch(self, batch_size: int | None) -> int:
@@ -90,7 +116,7 @@ class ClassificationTask:
         for split, (images, labels) in self.splits.items():
             sums = {"ce": 0.0, "bce": 0.0, "acc": 0.0}
             for i in range(0, len(images), self.eval_batch_size):
-                x, y = images[i:i + self.eval_batch_size], labels[i:i + self.eval_batch_size]
+                x, y = images[i : i + self.eval_batch_size], labels[i : i + self.eval_batch_size]
                 logits = model(self.inputs(x))
                 sums["ce"] += float(LOSSES["ce"](logits, y)) * len(y)
                 sums["bce"] += float(LOSSES["onehot_bce"](logits, y)) * len(y)

@@ -59,8 +59,7 @@ def target_1d(x: Tensor, a: float, b: float, c: float, variance: float = SIGMA_P
     (l1, h1), _ = BUMP_BOX
     inside = (x1 >= l1) & (x1 <= h1)
     density = torch.exp(-0.5 * x1.square() / variance) / math.sqrt(2 * math.pi * variance)
-    return (torch.sin(math.pi * x1) - a * torch.sinh(x1) + b * BUMP_HEIGHT * inside.to(x.dtype)
-            + c * density)
+    return torch.sin(math.pi * x1) - a * torch.sinh(x1) + b * BUMP_HEIGHT * inside.to(x.dtype) + c * density
 
 
 def target(x: Tensor, level: int, sigma: str = "lower") -> Tensor:

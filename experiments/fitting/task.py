@@ -16,19 +16,41 @@ Choices where the paper is silent (all config keys of `FitTask`):
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import ClassVar
 
 import torch
 from torch import Tensor, nn
 
-from experiments.batching import tensor_batches
 from experiments.fitting.targets import LEVELS, target
-from experiments.task import validation_generator
+from experiments.harness.batching import tensor_batches
+from experiments.harness.lsq import design
+from experiments.harness.schema import SEED, SWITCH, Rule, count
+from experiments.harness.task import validation_generator
 
 
 class FitTask:
-    def __init__(self, dim: int, level: int, domain: tuple[float, float] = (-4.0, 4.0),
-                 n_train: int = 1000, n_test: int = 1000, data_seed: int = 0,
-                 sigma: str = "lower", standardize_target: bool = True):
+    # the keys a user may override, and what each allows (the one config check: experiments/harness/schema.py)
+    config_keys: ClassVar[dict[str, Rule]] = {
+        "task.dim": Rule(int, choices=(1, 2)),
+        "task.level": Rule(int, choices=(0, 1, 2, 3)),
+        "task.n_train": count(2),  # the target is standardised by the training set's variance
+        "task.n_test": count(),
+        "task.data_seed": SEED,
+        "task.sigma": Rule(str, choices=("lower", "literal")),
+        "task.standardize_target": SWITCH,
+    }
+
+    def __init__(
+        self,
+        dim: int,
+        level: int,
+        domain: tuple[float, float] = (-4.0, 4.0),
+        n_train: int = 1000,
+        n_test: int = 1000,
+        data_seed: int = 0,
+        sigma: str = "lower",
+        standardize_target: bool = True,
+    ):
         if dim not in (1, 2):
             raise ValueError(f"FitTask: dim must be 1 or 2, got {dim!r}")
         if level not in range(len(LEVELS)):
@@ -76,7 +98,7 @@ class FitTask:
         g = validation_generator(self.data_seed)  # a validation split, for model selection
         self.val_set = prepare(*sample(max(2, self.n_train // 5)))
 
-    def describe(self) -> str:
+    def title(self) -> str:
         a, b, c = LEVELS[self.level]
         return f"T(x) in {self.dim}-D on {list(self.domain)}^{self.dim}, level {self.level} (a, b, c) = ({a:g}, {b:g}, {c:g})"
 
@@ -93,10 +115,10 @@ class FitTask:
 
     def lsq_system(self, head, batch: tuple[Tensor, Tensor] | None) -> tuple[Tensor, Tensor]:
         """(A, b) with ||A w - b||^2 the loss on the batch (None: the training set) when the head
-        (experiments/lsq.py) holds w: the features at the points, rows over sqrt(N) (a mean)."""
+        (experiments/harness/lsq.py) holds w: the features at the points, rows over sqrt(N) (a mean)."""
         x, y = self.train_set if batch is None else batch  # (N, d), (N, 1)
         root = x.shape[0] ** 0.5
-        return head.design(x) / root, y / root
+        return design(head, x) / root, y / root
 
     @torch.no_grad()
     def validation_loss(self, model: nn.Module) -> Tensor:
@@ -109,6 +131,6 @@ class FitTask:
         out = {}
         for split, (x, y) in (("train", self.train_set), ("val", self.val_set), ("test", self.test_set)):
             mse_std = float((model(x) - y).square().mean())
-            out[f"{split}_mse"] = mse_std * self.y_std ** 2
-            out[f"{split}_nmse"] = mse_std * self.y_std ** 2 / self.y_var
+            out[f"{split}_mse"] = mse_std * self.y_std**2
+            out[f"{split}_nmse"] = mse_std * self.y_std**2 / self.y_var
         return out

@@ -14,19 +14,39 @@ from __future__ import annotations
 import base64
 import math
 from collections.abc import Iterator
+from typing import ClassVar
 
 import torch
 from torch import Tensor, nn
 
-from experiments.batching import tensor_batches
-from experiments.images.data import load
+from experiments.harness.batching import tensor_batches
+from experiments.harness.schema import SWITCH, Rule, count
+from experiments.images.data import ImageDataTask, load
 from experiments.images.specs import SPECS
 
 
-class ReconstructionTask:
-    def __init__(self, dataset: str, root: str | None = None, download: bool = True, verify: bool = True,
-                 n_train: int | None = None, n_test: int | None = None, eval_batch_size: int = 256,
-                 n_show: int = 8):
+class ReconstructionTask(ImageDataTask):
+    # the keys a user may override, and what each allows (the one config check: experiments/harness/schema.py)
+    config_keys: ClassVar[dict[str, Rule]] = {
+        "task.n_train": count(null="the whole training split"),
+        "task.n_test": count(null="the whole test split"),
+        "task.eval_batch_size": count(),
+        "task.n_show": count(0),
+        "task.download": SWITCH,
+        "task.verify": SWITCH,
+    }
+
+    def __init__(
+        self,
+        dataset: str,
+        root: str | None = None,
+        download: bool = True,
+        verify: bool = True,
+        n_train: int | None = None,
+        n_test: int | None = None,
+        eval_batch_size: int = 256,
+        n_show: int = 8,
+    ):
         if dataset not in SPECS:
             raise ValueError(f"ReconstructionTask: dataset must be one of {sorted(SPECS)}, got {dataset!r}")
         for name, n in (("n_train", n_train), ("n_test", n_test)):
@@ -39,7 +59,7 @@ class ReconstructionTask:
         data = load(self.dataset, self.root, download=self.download, verify=self.verify)
         self.dtype = dtype
         # uint8 on the device; the targets are the inputs, so one tensor per split
-        self.splits = {"train": data.train_x[:self.n_train].to(device), "test": data.test_x[:self.n_test].to(device)}
+        self.splits = {"train": data.train_x[: self.n_train].to(device), "test": data.test_x[: self.n_test].to(device)}
 
     def example_input(self, n: int) -> Tensor:
         spec = SPECS[self.dataset]
@@ -49,7 +69,7 @@ class ReconstructionTask:
         """(B, C, H, W) uint8 -> floats in [0, 1]."""
         return images.to(self.dtype) / 255
 
-    def describe(self) -> str:
+    def title(self) -> str:
         return f"{self.dataset} reconstruction"
 
     def steps_per_epoch(self, batch_size: int | None) -> int:
@@ -70,7 +90,7 @@ class ReconstructionTask:
         for split, images in self.splits.items():
             total = 0.0
             for i in range(0, len(images), self.eval_batch_size):
-                x = self.inputs(images[i:i + self.eval_batch_size])
+                x = self.inputs(images[i : i + self.eval_batch_size])
                 total += float((model(x) - x).square().mean()) * len(x)
             out[f"{split}_mse"] = total / len(images)
         return out
@@ -78,7 +98,7 @@ class ReconstructionTask:
     @torch.no_grad()
     def artifacts(self, model: nn.Module) -> dict:
         """The first n_show test images and their reconstructions, as uint8 (N, C, H, W) in base64."""
-        x = self.splits["test"][:self.n_show]
+        x = self.splits["test"][: self.n_show]
         recon = (model(self.inputs(x)).clamp(0, 1) * 255).round().to(torch.uint8)
         return {"reconstructions": {"shape": list(x.shape), "original": _b64(x), "reconstructed": _b64(recon)}}
 
@@ -90,4 +110,5 @@ def _b64(images: Tensor) -> str:
 def decode_images(blob: str, shape: list[int]) -> Tensor:
     """The inverse of the record's base64 field: (N, C, H, W) uint8."""
     import numpy as np
+
     return torch.from_numpy(np.frombuffer(base64.b64decode(blob), dtype=np.uint8).copy()).reshape(shape)

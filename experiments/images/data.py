@@ -43,11 +43,15 @@ def _unverified(cls: type) -> type:
     real on-disk format, whose checksums cannot match. Only CIFAR checks md5s on load."""
     if not hasattr(cls, "train_list"):
         return cls
-    return type(cls.__name__, (cls,), {
-        "train_list": [[name, None] for name, _ in cls.train_list],
-        "test_list": [[name, None] for name, _ in cls.test_list],
-        "meta": {**cls.meta, "md5": None},
-    })
+    return type(
+        cls.__name__,
+        (cls,),
+        {
+            "train_list": [[name, None] for name, _ in cls.train_list],
+            "test_list": [[name, None] for name, _ in cls.test_list],
+            "meta": {**cls.meta, "md5": None},
+        },
+    )
 
 
 def load(name: str, root: str | Path | None = None, download: bool = True, verify: bool = True) -> ImageData:
@@ -61,15 +65,18 @@ def load(name: str, root: str | Path | None = None, download: bool = True, verif
         raise DatasetUnavailable(
             f"{name}: the data folder {root} does not exist. Point the environment variable GMNM_DATA "
             f"(or paths.data_dir=...) at the folder that holds {name} ({spec.layout}), or create it "
-            f"to have torchvision download {name} into it")
+            f"to have torchvision download {name} into it"
+        )
     root = Path(root).expanduser() if root else default_root()
     files = expected(name, root)
     damaged = [(p, why) for p, md5 in files.items() if p.exists() and (why := damage(name, p, md5, verify))]
     if damaged:
         raise DatasetDamaged(
-            f"{name} in {root}: " + "; ".join(f"{p}: {why}" for p, why in damaged)
+            f"{name} in {root}: "
+            + "; ".join(f"{p}: {why}" for p, why in damaged)
             + f". Delete {'it' if len(damaged) == 1 else 'them'} (a download then replaces "
-            f"{'it' if len(damaged) == 1 else 'them'}) or put whole copies in place: {spec.layout}")
+            f"{'it' if len(damaged) == 1 else 'them'}) or put whole copies in place: {spec.layout}"
+        )
     absent = [p.name for p in files if not p.exists()]
     loader = getattr(datasets, spec.loader)
     cls = loader if verify else _unverified(loader)
@@ -78,19 +85,27 @@ def load(name: str, root: str | Path | None = None, download: bool = True, verif
         test = cls(str(root), train=False, download=False)
     except Exception as e:  # torchvision raises RuntimeError, URLError, OSError... depending on the step
         if not absent:  # every file was there and whole by our checks, yet torchvision could not read them
-            raise DatasetDamaged(f"{name} in {root}: torchvision could not read its files "
-                                 f"({type(e).__name__}: {e}); put whole copies in place: {spec.layout}") from e
-        how = (f"could not be downloaded ({type(e).__name__}: {e})" if download
-               else "download is off (task.download=false)")
+            raise DatasetDamaged(
+                f"{name} in {root}: torchvision could not read its files "
+                f"({type(e).__name__}: {e}); put whole copies in place: {spec.layout}"
+            ) from e
+        how = (
+            f"could not be downloaded ({type(e).__name__}: {e})"
+            if download
+            else "download is off (task.download=false)"
+        )
         raise DatasetUnavailable(
             f"{name}: not found in {root} (missing: {', '.join(absent)}), and {how}. Either run online once "
             f"(torchvision downloads it there), or put the files in place yourself: {spec.layout}; or point "
-            f"the environment variable GMNM_DATA (or paths.data_dir=...) at a folder that has them.") from e
+            f"the environment variable GMNM_DATA (or paths.data_dir=...) at a folder that has them."
+        ) from e
     out = ImageData(*_tensors(train), *_tensors(test), classes=spec.classes)
     shape = (spec.channels, spec.size, spec.size)
     if tuple(out.train_x.shape[1:]) != shape or tuple(out.test_x.shape[1:]) != shape:
-        raise DatasetUnavailable(f"{name} in {root}: images of shape {tuple(out.train_x.shape[1:])}, "
-                                 f"expected {shape}; the files there are not {name}")
+        raise DatasetUnavailable(
+            f"{name} in {root}: images of shape {tuple(out.train_x.shape[1:])}, "
+            f"expected {shape}; the files there are not {name}"
+        )
     if int(out.train_y.max()) >= spec.classes or int(out.train_y.min()) < 0:
         raise DatasetUnavailable(f"{name} in {root}: labels outside 0..{spec.classes - 1}")
     return out
@@ -105,3 +120,23 @@ def _tensors(ds) -> tuple[Tensor, Tensor]:
         x = x.permute(0, 3, 1, 2)
     y = torch.as_tensor(np.asarray(ds.targets), dtype=torch.int64)
     return x.contiguous(), y
+
+
+def fetch(name: str, root: str | Path | None = None, download: bool = True, verify: bool = True) -> str:
+    """Make sure data set `name` is on disk and whole (downloading it if allowed): one line saying
+    what is there; DatasetUnavailable or DatasetDamaged as `load` raises them."""
+    data = load(name, root, download=download, verify=verify)
+    return f"{name}: {len(data.train_x):,} train and {len(data.test_x):,} test images present"
+
+
+class ImageDataTask:
+    """What a task over one of these data sets shares: fetching it before a sweep (experiments.fetch).
+    The task sets `dataset`, `root`, `download` and `verify`."""
+
+    dataset: str
+    root: str | None
+    download: bool
+    verify: bool
+
+    def fetch(self) -> str:
+        return fetch(self.dataset, self.root, download=self.download, verify=self.verify)

@@ -13,25 +13,23 @@ import hashlib
 import pickle
 from pathlib import Path
 
+from experiments.harness.errors import DataDamaged, DataMissing
 from experiments.images.specs import SPECS
 
 
-class DatasetError(RuntimeError):
-    """An image data set that cannot be used; the message says what to do."""
+class DatasetUnavailable(DataMissing):
+    """An image data set's files are absent and cannot be downloaded."""
 
 
-class DatasetUnavailable(DatasetError):
-    """Its files are absent and cannot be downloaded."""
-
-
-class DatasetDamaged(DatasetError):
-    """A file is present but truncated, corrupt or fails verification."""
+class DatasetDamaged(DataDamaged):
+    """A file of an image data set is present but truncated, corrupt or fails verification."""
 
 
 def expected(name: str, root: Path) -> dict[Path, str | None]:
     """The files data set `name` needs under root -> their md5 (None for MNIST, whose md5s in
     torchvision are of the .gz downloads, not of the uncompressed files it reads)."""
     from torchvision import datasets
+
     cls = getattr(datasets, SPECS[name].loader)
     if name == "mnist":
         return {root / "MNIST" / "raw" / Path(f).stem: None for f, _ in cls.resources}
@@ -64,7 +62,7 @@ def _idx_damage(path: Path, dims: tuple[int, ...]) -> str | None:
         return "not an IDX file of unsigned bytes (bad header): is it still gzipped? gunzip it"
     if len(head) < 4 + 4 * head[3]:
         return f"truncated: {size} bytes, not even a header"
-    shape = [int.from_bytes(head[4 + 4 * i: 8 + 4 * i], "big") for i in range(head[3])]
+    shape = [int.from_bytes(head[4 + 4 * i : 8 + 4 * i], "big") for i in range(head[3])]
     if tuple(shape[1:]) != dims:
         return f"holds items of shape {tuple(shape[1:])}, expected {dims}"
     want = len(head) + shape[0] * (dims[0] * dims[1] if dims else 1)

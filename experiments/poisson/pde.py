@@ -17,8 +17,10 @@ from torch import Tensor
 
 _X, _Y = sympy.symbols("x y")
 # sympy function name -> torch implementation, for lambdify
-_TORCH = {name: getattr(torch, name) for name in (
-    "sin", "cos", "tan", "exp", "log", "sqrt", "sinh", "cosh", "tanh", "abs", "atan", "asin", "acos")}
+_TORCH = {
+    name: getattr(torch, name)
+    for name in ("sin", "cos", "tan", "exp", "log", "sqrt", "sinh", "cosh", "tanh", "abs", "atan", "asin", "acos")
+}
 _TORCH.update({"Abs": torch.abs, "pi": math.pi, "E": math.e})
 
 
@@ -39,12 +41,18 @@ def _compile(expr: sympy.Expr) -> Callable[[Tensor], Tensor]:
     def evaluate(points: Tensor) -> Tensor:  # (N, 2) -> (N, 1)
         value = fn(points[:, 0], points[:, 1])
         return torch.as_tensor(value, dtype=points.dtype, device=points.device).expand(points.shape[0])[:, None]
+
     return evaluate
 
 
 class PoissonProblem:
-    def __init__(self, exact: str, source: str | None = None, boundary: str | None = None,
-                 domain: tuple[float, float] = (-1.0, 1.0)):
+    def __init__(
+        self,
+        exact: str,
+        source: str | None = None,
+        boundary: str | None = None,
+        domain: tuple[float, float] = (-1.0, 1.0),
+    ):
         low, high = (float(v) for v in domain)
         if not high > low:
             raise ValueError(f"pde.domain must be (low, high) with high > low, got {domain!r}")
@@ -53,16 +61,21 @@ class PoissonProblem:
         laplacian = sympy.diff(exact_expr, _X, 2) + sympy.diff(exact_expr, _Y, 2)
         source_expr = laplacian if source is None else _parse("source", source)
         if source is not None and sympy.simplify(source_expr - laplacian) != 0:
-            raise ValueError(f"pde.source {source!r} is not the Laplacian of pde.exact {exact!r} "
-                             f"(that is {sympy.simplify(laplacian)}); fix one, or set source: null "
-                             f"to derive it")
+            raise ValueError(
+                f"pde.source {source!r} is not the Laplacian of pde.exact {exact!r} "
+                f"(that is {sympy.simplify(laplacian)}); fix one, or set source: null "
+                f"to derive it"
+            )
         self.exact = _compile(exact_expr)
         self.source = _compile(source_expr)
         self.boundary = _compile(exact_expr if boundary is None else _parse("boundary", boundary))
-        self.text = {"exact": str(exact_expr), "source": str(source_expr),
-                     "boundary": str(exact_expr if boundary is None else _parse("boundary", boundary))}
+        self.text = {
+            "exact": str(exact_expr),
+            "source": str(source_expr),
+            "boundary": str(exact_expr if boundary is None else _parse("boundary", boundary)),
+        }
 
-    def describe(self) -> str:
+    def title(self) -> str:
         """The problem in one line, canonical (sympy's printing), so equal problems read alike."""
         low, high = self.domain
         edge = "" if self.text["boundary"] == self.text["exact"] else f", f = {self.text['boundary']} on the edge"

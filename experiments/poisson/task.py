@@ -16,24 +16,28 @@ edge, pde_weight 0.1. Metrics, every evaluation:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import ClassVar
 
 import torch
 from torch import Tensor, nn
 
+from experiments.harness.lsq import Operator, design
+from experiments.harness.schema import SEED, Rule, count
+from experiments.harness.task import validation_generator
 from experiments.poisson.pde import PoissonProblem
-from experiments.task import validation_generator
 
 LAPLACIANS = ("auto", "autograd", "closed_form")
 
 
 def func_laplacian(model, x: Tensor) -> Tensor:
     """The same trace of the Hessian with torch.func (forward over reverse, one point at a time
-    under vmap): what a model called under vmap needs (experiments.ensemble), where
+    under vmap): what a model called under vmap needs (experiments.harness.ensemble), where
     torch.autograd.grad is not available. (N, d) -> (N, out)."""
     from torch.func import jacfwd, jacrev, vmap
 
     def f(point: Tensor) -> Tensor:  # (d,) -> (out,)
         return model(point[None])[0]
+
     return vmap(jacfwd(jacrev(f)))(x).diagonal(dim1=-2, dim2=-1).sum(-1)  # (N, out, d, d) -> (N, out)
 
 
@@ -44,8 +48,10 @@ def autograd_laplacian(model: nn.Module, x: Tensor, create_graph: bool) -> Tenso
     (grad,) = torch.autograd.grad(u.sum(), x, create_graph=True)  # (N, d)
     if not grad.requires_grad:  # the gradient does not depend on x or the weights: lap u = 0
         return torch.zeros_like(u)
-    lap = sum(torch.autograd.grad(grad[:, k].sum(), x, create_graph=create_graph,
-                                  retain_graph=True)[0][:, k] for k in range(x.shape[1]))
+    lap = sum(
+        torch.autograd.grad(grad[:, k].sum(), x, create_graph=create_graph, retain_graph=True)[0][:, k]
+        for k in range(x.shape[1])
+    )
     return lap[:, None]
 
 
@@ -57,15 +63,35 @@ def _on_edges(along: Tensor, low: float, high: float) -> Tensor:
 
 
 class PoissonTask:
-    def __init__(self, pde: PoissonProblem, dim: int = 2, n_interior: int = 2601, n_boundary_per_edge: int = 51,
-                 pde_weight: float = 0.1, eval_grid: int = 101, data_seed: int = 0,
-                 laplacian: str = "auto"):
+    # the keys a user may override, and what each allows (the one config check: experiments/harness/schema.py)
+    config_keys: ClassVar[dict[str, Rule]] = {
+        "task.n_interior": count(2),
+        "task.n_boundary_per_edge": count(2),
+        "task.eval_grid": count(2),
+        "task.pde_weight": Rule(float, low=0),
+        "task.data_seed": SEED,
+    }
+
+    def __init__(
+        self,
+        pde: PoissonProblem,
+        dim: int = 2,
+        n_interior: int = 2601,
+        n_boundary_per_edge: int = 51,
+        pde_weight: float = 0.1,
+        eval_grid: int = 101,
+        data_seed: int = 0,
+        laplacian: str = "auto",
+    ):
         if dim != 2:
             raise ValueError(f"PoissonTask: only 2-D problems are implemented, got dim={dim}")
         if laplacian not in LAPLACIANS:
             raise ValueError(f"PoissonTask: laplacian must be one of {LAPLACIANS}, got {laplacian!r}")
-        for name, value in (("n_interior", n_interior), ("n_boundary_per_edge", n_boundary_per_edge),
-                            ("eval_grid", eval_grid)):
+        for name, value in (
+            ("n_interior", n_interior),
+            ("n_boundary_per_edge", n_boundary_per_edge),
+            ("eval_grid", eval_grid),
+        ):
             if value < 2:
                 raise ValueError(f"PoissonTask: {name} must be at least 2, got {value}")
         self.pde, self.dim, self.pde_weight, self.laplacian_mode = pde, dim, pde_weight, laplacian
@@ -75,8 +101,10 @@ class PoissonTask:
     def laplacian(self, model: nn.Module, x: Tensor, create_graph: bool = True) -> Tensor:
         closed = hasattr(model, "laplacian") and self.laplacian_mode in ("auto", "closed_form")
         if self.laplacian_mode == "closed_form" and not hasattr(model, "laplacian"):
-            raise ValueError(f"task.laplacian=closed_form but {type(model).__name__} has no closed-form "
-                             f"Laplacian; use task.laplacian=auto")
+            raise ValueError(
+                f"task.laplacian=closed_form but {type(model).__name__} has no closed-form "
+                f"Laplacian; use task.laplacian=auto"
+            )
         if closed:
             return model.laplacian(x)
         if getattr(model, "functional", False):  # a seed of a vectorised ensemble
@@ -105,14 +133,15 @@ class PoissonTask:
 
         def put(t: Tensor) -> Tensor:
             return t.to(device, dtype)
+
         self.interior, self.source = put(interior), put(self.pde.source(interior))  # (N, 2), (N, 1)
         self.boundary, self.boundary_values = put(boundary), put(self.pde.boundary(boundary))
         self.mesh, self.exact = put(mesh), put(self.pde.exact(mesh))
         self.val_interior, self.val_source = put(val_interior), put(self.pde.source(val_interior))
         self.val_boundary, self.val_boundary_values = put(val_boundary), put(self.pde.boundary(val_boundary))
 
-    def describe(self) -> str:
-        return self.pde.describe()
+    def title(self) -> str:
+        return self.pde.title()
 
     def steps_per_epoch(self, batch_size: int | None) -> int:
         return 1  # every step sees every collocation point
@@ -129,12 +158,12 @@ class PoissonTask:
         return self.pde_weight * pde + bc
 
     def lsq_system(self, head, batch: None) -> tuple[Tensor, Tensor]:
-        """(A, b) with ||A w - b||^2 the training loss when the head (experiments/lsq.py) holds w:
+        """(A, b) with ||A w - b||^2 the training loss when the head (experiments/harness/lsq.py) holds w:
         the Laplacian of each feature at the interior points (rows times sqrt(pde_weight / N)),
         then each feature at the edge points (rows times sqrt(1 / N_edge)). Any linear PDE whose
         operator is the Laplacian, with any boundary values, is solved this way unchanged."""
         wi, wb = (self.pde_weight / self.interior.shape[0]) ** 0.5, (1 / self.boundary.shape[0]) ** 0.5
-        A = torch.cat([wi * head.design(self.interior, "laplacian"), wb * head.design(self.boundary)])
+        A = torch.cat([wi * design(head, self.interior, Operator.LAPLACIAN), wb * design(head, self.boundary)])
         return A, torch.cat([wi * self.source, wb * self.boundary_values])  # (Ni + Nb, k), (Ni + Nb, 1)
 
     def validation_loss(self, model: nn.Module) -> Tensor:
@@ -150,5 +179,10 @@ class PoissonTask:
         with torch.no_grad():
             bc = (model(self.boundary) - self.boundary_values).square().mean()
             err = model(self.mesh) - self.exact
-            return {"l2": float(err.square().mean()), "rel_l2": float(err.norm() / self.exact.norm()),
-                    "bc_mse": float(bc), "pde_mse": float(pde), "val_loss": val}
+            return {
+                "l2": float(err.square().mean()),
+                "rel_l2": float(err.norm() / self.exact.norm()),
+                "bc_mse": float(bc),
+                "pde_mse": float(pde),
+                "val_loss": val,
+            }

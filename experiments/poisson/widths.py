@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import math
 
-import matplotlib
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from experiments.reporting import by_model, describe, group_by  # noqa: E402
+from experiments.harness.tables import STATS, first, frame, summarize
 
 WIDTH_KEY = "model.sigma_init"  # a record of the width study: its sweep varies this key
 
@@ -36,36 +33,64 @@ def is_width_study(record: dict) -> bool:
     return WIDTH_KEY in (record.get("sweep_keys") or [])
 
 
-def rows(records: list[dict]) -> list[dict]:
-    out = []
-    for model, recs in by_model(records):
-        for (width,), group in sorted(group_by(recs, lambda r: (relative_width(r),)).items()):
-            done = [r for r in group if r["status"] == "complete"]
-            l2 = describe([r["summary"]["min_l2"] for r in done])
-            out.append({"problem": group[0]["problem"], "model": model, "label": group[0]["label"],
-                        "sigma_over_spacing": width, "sigma_init": group[0]["config"]["model"]["sigma_init"],
-                        "min_l2_mse_median": l2["median"], "min_l2_mse_min": l2["min"], "min_l2_mse_max": l2["max"],
-                        "min_l2_mse_mean": l2["mean"], "n": l2["n"], "n_seeds": len(group),
-                        "n_diverged": len(group) - len(done)})
-    return out
+def table(records: list[dict]) -> pd.DataFrame:
+    """One row per (protocol, model) and initial width: the minimum mesh MSE over training, over seeds."""
+    df = frame(records, ["min_l2"]).assign(
+        sigma_over_spacing=[relative_width(r) for r in records],
+        sigma_init=[r["config"]["model"]["sigma_init"] for r in records],
+    )
+    by = ["row", "sigma_over_spacing"]
+    ident = first(df, by, ["problem", "protocol", "model", "label", "color", "sigma_init"])
+    stats = summarize(df, by, ["min_l2"], prefix=False).rename(columns={s: f"min_l2_mse_{s}" for s in STATS})
+    columns = [
+        "problem",
+        "protocol",
+        "model",
+        "label",
+        "sigma_over_spacing",
+        "sigma_init",
+        "min_l2_mse_median",
+        "min_l2_mse_min",
+        "min_l2_mse_max",
+        "min_l2_mse_mean",
+        "n",
+        "n_seeds",
+        "n_diverged",
+    ]
+    return ident.merge(stats, on=by)[columns + ["color"]]
 
 
-def figure(table: list[dict], records: list[dict], scans: list[dict]):
-    """table: rows(); records: the study's (colours, labels); scans: Table 1's LSQ-head records."""
+def figure(table: pd.DataFrame, records: list[dict], scans: list[dict], paper_gmnm: float | None = None):
+    """table: table(); records: the study's; scans: Table 1's LSQ-head records; paper_gmnm: Table 1's GMNM."""
+    import matplotlib.pyplot as plt
+
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
-    colors = {r["model"]: r["color"] for r in records}
-    for model, group in group_by(table, lambda r: (r["model"],)).items():
-        x = [r["sigma_over_spacing"] for r in group]
-        med = [r["min_l2_mse_median"] for r in group]
-        err = [[m - r["min_l2_mse_min"] for m, r in zip(med, group)], [r["min_l2_mse_max"] - m for m, r in zip(med, group)]]
-        ax.errorbar(x, med, yerr=err, marker="o", capsize=3, color=colors[model[0]],
-                    label=f"{group[0]['label']} (n = {min(r['n'] for r in group)} seeds)")
+    for _, group in table.groupby(["protocol", "model"], sort=False):
+        med = group["min_l2_mse_median"]
+        err = [med - group["min_l2_mse_min"], group["min_l2_mse_max"] - med]
+        ax.errorbar(
+            group["sigma_over_spacing"],
+            med,
+            yerr=err,
+            marker="o",
+            capsize=3,
+            color=group["color"].iloc[0],
+            label=f"{group['label'].iloc[0]} (n = {group['n'].min()} seeds)",
+        )
     for record in scans[:1]:  # every seed's scan is alike where the centres are a grid: show one
         base = relative_width(record)
         x = [base * row["width_factor"] for row in record["lsq_widths"]]
-        ax.plot(x, [row["l2"] for row in record["lsq_widths"]], ls="--", marker=".", color=record["color"], alpha=0.7,
-                label=f"{record['label']}: head alone at step 0 (scan of Table 1's runs)")
-    ax.axhline(5.1e-9, color="gray", lw=0.8, ls=":", label="paper's GMNM (Table 1), 5.1e-9")
+        ax.plot(
+            x,
+            [row["l2"] for row in record["lsq_widths"]],
+            ls="--",
+            marker=".",
+            color=record["color"],
+            alpha=0.7,
+            label=f"{record['label']}: head alone at step 0 (scan of Table 1's runs)",
+        )
+    if paper_gmnm is not None:
+        ax.axhline(paper_gmnm, color="gray", lw=0.8, ls=":", label=f"paper's GMNM (Table 1), {paper_gmnm:.2g}")
     ax.set_yscale("log")
     ax.set_xlabel("initial width / centre spacing")
     ax.set_ylabel("min mesh MSE over training")
@@ -73,4 +98,4 @@ def figure(table: list[dict], records: list[dict], scans: list[dict]):
     ax.legend(fontsize=7)
     ax.set_title("Eq. 4: error against the Gaussians' initial width", fontsize=10)
     fig.tight_layout()
-    return fig, ax
+    return fig

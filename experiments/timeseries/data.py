@@ -25,11 +25,18 @@ def target(t: Tensor, a: Tensor, b: Tensor, delays: tuple[float, float, float, f
 
     def x(i: int, shift: float = 0.0) -> Tensor:  # x_i(t - shift), i = 1..4
         return a[i - 1] * torch.sin(t - shift) + b[i - 1]
+
     return x(3) * x(4, d1) - x(3, d2) * x(1, d3) + x(4) * x(3) - x(2, d2) * x(1, d4)
 
 
-def windows(n_samples: int, window: int, t_range: tuple[float, float], a: Tensor, b: Tensor,
-            delays: tuple[float, float, float, float]) -> tuple[Tensor, Tensor]:
+def windows(
+    n_samples: int,
+    window: int,
+    t_range: tuple[float, float],
+    a: Tensor,
+    b: Tensor,
+    delays: tuple[float, float, float, float],
+) -> tuple[Tensor, Tensor]:
     """n_samples (input, target) pairs: the last `window` steps of the four x_i, and y at the last.
 
     The time grid has n_samples + window - 1 evenly spaced points over t_range, so that every
@@ -38,4 +45,4 @@ def windows(n_samples: int, window: int, t_range: tuple[float, float], a: Tensor
     t = torch.linspace(*t_range, n_samples + window - 1, dtype=torch.float64)
     xs = latent(t, a, b)  # (T, 4)
     inputs = xs.unfold(0, window, 1).transpose(1, 2)  # (n_samples, window, 4): windows ending at t_{k}
-    return inputs.contiguous(), target(t[window - 1:], a, b, delays)[:, None]
+    return inputs.contiguous(), target(t[window - 1 :], a, b, delays)[:, None]

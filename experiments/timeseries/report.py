@@ -7,78 +7,122 @@ seeds, with the paper's number in the same row.
 
 from __future__ import annotations
 
-from pathlib import Path
+import pandas as pd
 
-import matplotlib
+from experiments.harness.figures import plot_epoch_curves
+from experiments.harness.tables import (
+    Context,
+    FamilyReport,
+    Section,
+    by_model,
+    by_row,
+    first,
+    frame,
+    glance_row,
+    label,
+    paper_best,
+    summarize,
+)
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from experiments.reporting import (by_model, describe, glance_row, group_by, paper_best, plot_epoch_curves,  # noqa: E402
-                                   read_csv, save_figure, write_csv)
+TABLE6 = "table6_timeseries"  # results/paper
+MSES = [f"{kind}_{split}_mse" for split in ("train", "test") for kind in ("final", "min")]
 
 
-SECTION = {  # docs/results.md (experiments/summary.py)
-    "title": "Time series (§5.3, Eq. 5, Table 6)",
-    "about": "MSE after the last epoch: median, spread and mean over seeds, beside Table 6.",
-    "tables": [("timeseries_table6", ["label", "n_params_trainable", "final_train_mse_median", "final_test_mse_median",
-                                      "final_test_mse_min", "final_test_mse_max", "final_test_mse_mean",
-                                      "paper_train_mse", "paper_test_mse", "n_seeds"])],
-    "figures": ["timeseries"],
-}
-
-def table6_rows(records: list[dict], paper: list[dict]) -> list[dict]:
-    paper_by_model = {p["model"]: p for p in paper}
-    rows = []
-    for model, recs in by_model(records):
-        done = [r for r in recs if r["status"] == "complete"]
-        row = {"model": model, "label": recs[0]["label"], "architecture": recs[0]["arch"],
-               "n_params_trainable": recs[0]["summary"]["n_params"],
-               "n_params_all_tensors": recs[0]["summary"]["n_params_all"]}
-        for split in ("train", "test"):
-            for kind in ("final", "min"):
-                d = describe([r["summary"][f"{kind}_{split}_mse"] for r in done])
-                row.update({f"{kind}_{split}_mse_median": d["median"], f"{kind}_{split}_mse_min": d["min"],
-                            f"{kind}_{split}_mse_max": d["max"], f"{kind}_{split}_mse_mean": d["mean"]})
-            row[f"paper_{split}_mse"] = paper_by_model.get(model, {}).get(f"{split}_mse", "")
-        row.update({"ms_per_step": describe([r["summary"]["ms_per_step"] for r in done])["median"],
-                    "n": len(done), "n_seeds": len(recs), "n_diverged": len(recs) - len(done)})
-        rows.append(row)
-    return rows
+def table6(records: list[dict], paper: pd.DataFrame) -> pd.DataFrame:
+    df = frame(records, [*MSES, "ms_per_step"])
+    ident = first(df, ["row"], ["protocol", "model", "head", "label", "arch", "n_params", "n_params_all"]).rename(
+        columns={"arch": "architecture", "n_params": "n_params_trainable", "n_params_all": "n_params_all_tensors"}
+    )
+    stats = summarize(df, ["row"], [*MSES, "ms_per_step"])
+    theirs = by_model(paper)
+    table = ident.merge(stats, on="row")
+    for split in ("train", "test"):  # the paper's number, for the paper protocol's rows
+        table[f"paper_{split}_mse"] = [
+            theirs.get(m, {}).get(f"{split}_mse", "") if p == "paper" else ""
+            for m, p in zip(table["model"], table["protocol"])
+        ]
+    columns = ["protocol", "model", "head", "label", "architecture", "n_params_trainable", "n_params_all_tensors"]
+    for split in ("train", "test"):
+        columns += [f"{kind}_{split}_mse_{s}" for kind in ("final", "min") for s in ("median", "min", "max", "mean")]
+        columns.append(f"paper_{split}_mse")
+    table = table.rename(columns={"ms_per_step_median": "ms_per_step"})
+    return table[columns + ["ms_per_step", "n", "n_seeds", "n_diverged"]]
 
 
 def figure(records: list[dict]):
+    import matplotlib.pyplot as plt
+
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
-    groups = by_model(records)
-    n_seeds = max(len(recs) for _, recs in groups)
+    groups = [recs for _, recs in by_row(records)]
+    n_seeds = max(len(recs) for recs in groups)
     for ax, split in zip(axes, ("train", "test")):
-        plot_epoch_curves(ax, groups, f"{split}_mse", f"{split} MSE (mean over up to {n_seeds} seeds, band: min to max)",
-                          label=lambda model, recs: f"{recs[0]['label']} ({recs[0]['summary']['n_params']:,} params)")
+        plot_epoch_curves(
+            ax,
+            groups,
+            f"{split}_mse",
+            f"{split} MSE (mean over up to {n_seeds} seeds, band: min to max)",
+            label=lambda recs: f"{label(recs[0])} ({recs[0]['summary']['n_params']:,} params)",
+        )
     fig.tight_layout()
-    return fig, axes
+    return fig
 
 
-def report(records: list[dict], out_dir: Path, paper_dir: Path, profile: str) -> list[Path]:
-    paper = read_csv(paper_dir / "table6_timeseries.csv")
-    written = []
-    for (experiment,), recs in group_by(records, lambda r: (r["experiment"],)).items():
-        rows = table6_rows(recs, paper)
-        written.append(write_csv(out_dir / "tables" / f"{experiment}_table6_{profile}.csv", rows))
-        fig, _ = figure(recs)
-        written.append(save_figure(fig, out_dir / "figures" / f"{experiment}_{profile}.png"))
-        for r in rows:
-            print(f"{experiment} {r['model']}: final train/test MSE median {r['final_train_mse_median']:.3g} / "
-                  f"{r['final_test_mse_median']:.3g} (paper {r['paper_train_mse'] or '-'} / "
-                  f"{r['paper_test_mse'] or '-'}), {r['n_params_trainable']:,} params")
-    return written
+class TimeSeriesReport(FamilyReport):
+    section = Section(
+        title="Time series (§5.3, Eq. 5, Table 6)",
+        about="MSE after the last epoch: median, spread and mean over seeds, beside Table 6.",
+        tables=(
+            (
+                "timeseries_table6",
+                (
+                    "label",
+                    "n_params_trainable",
+                    "final_train_mse_median",
+                    "final_test_mse_median",
+                    "final_test_mse_min",
+                    "final_test_mse_max",
+                    "final_test_mse_mean",
+                    "paper_train_mse",
+                    "paper_test_mse",
+                    "n_seeds",
+                ),
+            ),
+        ),
+        figures=("timeseries",),
+        order=(5, 3),
+    )
 
+    def tables(self, records, ctx: Context):
+        return {
+            f"{e}_table6": table6([r for r in records if r["experiment"] == e], ctx.paper[TABLE6])
+            for e in sorted({r["experiment"] for r in records})
+        }
 
-def glance(records: list[dict], paper_dir: Path, profile: str) -> list[dict]:
-    """Test MSE after the last epoch, median over seeds, per model; the paper's best beside it."""
-    paper = read_csv(paper_dir / "table6_timeseries.csv")
-    out = []
-    for (experiment,), recs in group_by(records, lambda r: (r["experiment"],)).items():
-        rows = table6_rows(recs, [])
-        out.append(glance_row(experiment, profile, "Table 6", "final test MSE, median", rows,
-                              paper_best=paper_best(paper, "test_mse"), value="final_test_mse_median", n="n"))
-    return out
+    def figures(self, records, tables, ctx):
+        return {
+            e: figure([r for r in records if r["experiment"] == e]) for e in sorted({r["experiment"] for r in records})
+        }
+
+    def lines(self, tables):
+        return [
+            f"{name} {r.model} ({r.protocol}): final train/test MSE median {r.final_train_mse_median:.3g} / "
+            f"{r.final_test_mse_median:.3g} (paper {r.paper_train_mse or '-'} / {r.paper_test_mse or '-'}), "
+            f"{r.n_params_trainable:,} params"
+            for name, t in tables.items()
+            for r in t.itertuples()
+        ]
+
+    def glance(self, records, tables, ctx):
+        """Test MSE after the last epoch, median over seeds, per row; the paper's best beside it."""
+        return [
+            glance_row(
+                name.removesuffix("_table6"),
+                ctx.profile,
+                "Table 6",
+                "final test MSE, median",
+                rows,
+                value="final_test_mse_median",
+                paper_best=paper_best(ctx.paper[TABLE6], "test_mse"),
+            )
+            for name, rows in tables.items()
+        ]

@@ -15,22 +15,42 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from typing import ClassVar
 
 import torch
 from torch import Tensor, nn
 
-from experiments.batching import tensor_batches
+from experiments.harness.batching import tensor_batches
+from experiments.harness.schema import FRACTION, SEED, Rule, count
 from experiments.timeseries.data import windows
 
 SPLITS = ("chronological", "random")
 
 
 class TimeSeriesTask:
-    def __init__(self, n_samples: int = 10_000, window: int = 10, t_range: tuple[float, float] = (0.5, 100.0),
-                 delays: tuple[float, float, float, float] = (1.0, 5.0, 1.0, 2.0),
-                 train_fraction: float = 0.8, val_fraction: float = 0.0, split: str = "chronological",
-                 data_seed: int = 0,
-                 a_range: tuple[float, float] = (0.5, 1.5), b_range: tuple[float, float] = (-0.5, 0.5)):
+    # the keys a user may override, and what each allows (the one config check: experiments/harness/schema.py)
+    config_keys: ClassVar[dict[str, Rule]] = {
+        "task.n_samples": count(2),
+        "task.window": count(),
+        "task.train_fraction": Rule(float, low=0, high=1, open_low=True, open_high=True),
+        "task.val_fraction": FRACTION,
+        "task.split": Rule(str, choices=("chronological", "random")),
+        "task.data_seed": SEED,
+    }
+
+    def __init__(
+        self,
+        n_samples: int = 10_000,
+        window: int = 10,
+        t_range: tuple[float, float] = (0.5, 100.0),
+        delays: tuple[float, float, float, float] = (1.0, 5.0, 1.0, 2.0),
+        train_fraction: float = 0.8,
+        val_fraction: float = 0.0,
+        split: str = "chronological",
+        data_seed: int = 0,
+        a_range: tuple[float, float] = (0.5, 1.5),
+        b_range: tuple[float, float] = (-0.5, 0.5),
+    ):
         if split not in SPLITS:
             raise ValueError(f"TimeSeriesTask: split must be one of {SPLITS}, got {split!r}")
         if not 0 < train_fraction < 1:
@@ -40,7 +60,12 @@ class TimeSeriesTask:
         if len(delays) != 4:
             raise ValueError(f"TimeSeriesTask: delays must be four numbers (d1, d2, d3, d4), got {delays!r}")
         self.n_samples, self.window, self.t_range = n_samples, window, tuple(t_range)
-        self.delays, self.train_fraction, self.val_fraction, self.split = tuple(delays), train_fraction, val_fraction, split
+        self.delays, self.train_fraction, self.val_fraction, self.split = (
+            tuple(delays),
+            train_fraction,
+            val_fraction,
+            split,
+        )
         self.data_seed, self.a_range, self.b_range = data_seed, tuple(a_range), tuple(b_range)
         self.in_features = 4
 
@@ -53,13 +78,17 @@ class TimeSeriesTask:
 
         def uniform(low: float, high: float) -> Tensor:
             return low + (high - low) * torch.rand(4, generator=g, dtype=torch.float64)
+
         self.a, self.b = uniform(*self.a_range), uniform(*self.b_range)
         x, y = windows(self.n_samples, self.window, self.t_range, self.a, self.b, self.delays)
         n_train = int(round(self.train_fraction * self.n_samples))
-        order = (torch.arange(self.n_samples) if self.split == "chronological"
-                 else torch.randperm(self.n_samples, generator=g))
+        order = (
+            torch.arange(self.n_samples)
+            if self.split == "chronological"
+            else torch.randperm(self.n_samples, generator=g)
+        )
         n_val = int(round(self.val_fraction * self.n_samples))
-        train, val, test = order[:n_train - n_val], order[n_train - n_val:n_train], order[n_train:]
+        train, val, test = order[: n_train - n_val], order[n_train - n_val : n_train], order[n_train:]
         # Whole data set on the training device once; batches are index views, no DataLoader.
         self.train_set = (x[train].to(device, dtype), y[train].to(device, dtype))
         self.splits = {"train": self.train_set, "test": (x[test].to(device, dtype), y[test].to(device, dtype))}
@@ -67,10 +96,12 @@ class TimeSeriesTask:
             self.splits["val"] = (x[val].to(device, dtype), y[val].to(device, dtype))
         self.test_set = self.splits["test"]
 
-    def describe(self) -> str:
+    def title(self) -> str:
         val = f", {self.val_fraction:g} validation" if self.val_fraction else ""
-        return (f"Eq. 5, delays {list(self.delays)}, {self.n_samples} windows of {self.window}, "
-                f"{self.split} split{val}, data seed {self.data_seed}")
+        return (
+            f"Eq. 5, delays {list(self.delays)}, {self.n_samples} windows of {self.window}, "
+            f"{self.split} split{val}, data seed {self.data_seed}"
+        )
 
     def steps_per_epoch(self, batch_size: int | None) -> int:
         n = len(self.train_set[0])

@@ -1,5 +1,5 @@
 """Hydra's basic sweeper, handing the seeds of one configuration to one process
-(experiments/sweep.py says how; Hydra requires its plugins to live in this namespace package),
+(experiments/harness/sweep.py says how; Hydra requires its plugins to live in this namespace package),
 and checking every job's config and the result store before the first job starts."""
 
 from __future__ import annotations
@@ -9,14 +9,14 @@ from collections.abc import Sequence
 
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.utils import get_class
-
 from omegaconf import OmegaConf
 
-from experiments.build import build
-from experiments.config import ConfigError, check_model, exit_with
-from experiments.schema import validate
-from experiments.store import ResultStore, StoreError
-from experiments.sweep import group_seeds
+from experiments.harness.build import build
+from experiments.harness.config import check_model
+from experiments.harness.errors import ConfigError, exit_with
+from experiments.harness.schema import validate
+from experiments.harness.store import ResultStore, StoreError
+from experiments.harness.sweep import group_seeds
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ class SeedGroupingSweeper(BasicSweeper):
         return group_seeds(super().get_job_batch(), self._group_size)
 
     def validate_batch_is_legal(self, batch: Sequence[Sequence[str]]) -> None:
-        """Every job's config composes and passes experiments.schema, and the store takes records:
+        """Every job's config composes and passes experiments.harness.schema, and the store takes records:
         else one line and exit 2 before any job runs (a bad value fails the sweep, not its 40th job)."""
         checked, built = set(), set()
         for overrides in batch:

@@ -10,16 +10,16 @@ optuna through ask/tell; everything else is the runner's:
 - a trial is ordinary runs of `experiments.run` (same composition, same result store, any
   launcher), one per point of the experiment's own sweep (fit2d: its four levels), at the
   seed `tune.seed`, marked `tuning_study=...` so reports keep them out of the paper tables;
-- its value is `experiments.tuning.objective.trial_value` of their validation metric;
+- its value is `experiments.analysis.tuning.objective.trial_value` of their validation metric;
   a diverged trial is a failed trial, never a best value;
 - the study lives in SQLite in the store (<store>/_tuning/<profile>/<experiment>/<model>.db):
   a killed tuner re-run goes on where it stopped; trials it left running are re-launched with
   their own values (the store returns the runs that had finished) and told once;
-- before any trial the search space is checked (experiments.tuning.space) and every value
+- before any trial the search space is checked (experiments.analysis.tuning.space) and every value
   that could change the model's size is built: a model above the protocol's parameter count
   stops the study, the key named;
 - at the end the best values go to conf/protocols/tuned/<profile>/<experiment>/<model>.yaml
-  (experiments.tuning.tuned), which `protocol=tuned` reads.
+  (experiments.analysis.tuning.tuned), which `protocol=tuned` reads.
 """
 
 from __future__ import annotations
@@ -37,31 +37,34 @@ from hydra.plugins.sweeper import Sweeper
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from experiments.config import ConfigError, check_model, exit_with
-from experiments.schema import validate
-from experiments.store import ResultStore, StoreError
-from experiments.tuning import objective, space, tuned
+from experiments.analysis.tuning import objective, space, tuned
+from experiments.harness.config import check_model
+from experiments.harness.errors import ConfigError, exit_with
+from experiments.harness.schema import validate
+from experiments.harness.store import ResultStore, StoreError
 
 log = logging.getLogger(__name__)
 try:  # multivariate TPE and the constant liar are marked experimental; both are what we want
     import optuna
+
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
 except ImportError:  # optuna is imported where a study starts, which then says it is missing
     pass
 
 
 class TuningSweeper(Sweeper):
-    def __init__(self, sampler=None, batch_size: int | None = None,
-                 params: DictConfig | None = None):
+    def __init__(self, sampler=None, batch_size: int | None = None, params: DictConfig | None = None):
         self.sampler_cfg, self.batch_size = sampler, batch_size
         self.params = dict(params or {})  # the experiment's own sweep (e.g. task.level): a trial's points
         self.job_idx = 0
 
     def setup(self, *, hydra_context, task_function, config: DictConfig) -> None:
         from hydra.core.plugins import Plugins
+
         self.hydra_context, self.config = hydra_context, config
-        self.launcher = Plugins.instance().instantiate_launcher(hydra_context=hydra_context,
-                                                                task_function=task_function, config=config)
+        self.launcher = Plugins.instance().instantiate_launcher(
+            hydra_context=hydra_context, task_function=task_function, config=config
+        )
 
     def sweep(self, arguments: list[str]) -> Any:
         try:
@@ -74,11 +77,14 @@ class TuningSweeper(Sweeper):
 
     def _tune(self, arguments: list[str]) -> Any:
         import optuna
+
         parsed = OverridesParser.create().parse_overrides(arguments)
         swept = [o.key_or_group for o in parsed if o.is_sweep_override()]
         if swept:
-            raise ConfigError(f"hydra/sweeper=tune runs one study, one experiment and one model: {', '.join(swept)} "
-                              f"sweep(s) several values; run one study per value (make tune loops over models)")
+            raise ConfigError(
+                f"hydra/sweeper=tune runs one study, one experiment and one model: {', '.join(swept)} "
+                f"sweep(s) several values; run one study per value (make tune loops over models)"
+            )
         fixed = {o.key_or_group for o in parsed}
         points = self._points(fixed)
         cfg = self._compose(arguments + points[0])
@@ -86,8 +92,10 @@ class TuningSweeper(Sweeper):
         validate(cfg)
         ResultStore(cfg.paths.store_dir).check_writable(cfg.experiment_name)
         if cfg.get("lsq") is not None:
-            raise ConfigError(f"model={cfg.model_name} chooses its widths on validation data itself "
-                              f"(lsq_protocol.widths) and trains with lsq_protocol.lr: tune its base model instead")
+            raise ConfigError(
+                f"model={cfg.model_name} chooses its widths on validation data itself "
+                f"(lsq_protocol.widths) and trains with lsq_protocol.lr: tune its base model instead"
+            )
         if cfg.protocol_name != "paper":
             raise ConfigError(f"tuning starts from the paper protocol; drop protocol={cfg.protocol_name}")
         tune = cfg.tune
@@ -100,22 +108,34 @@ class TuningSweeper(Sweeper):
         db = Path(cfg.paths.store_dir) / "_tuning" / cfg.profile_name / cfg.experiment_name / f"{cfg.model_name}.db"
         db.parent.mkdir(parents=True, exist_ok=True)
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        study = optuna.create_study(study_name=name, storage=f"sqlite:///{db}", direction="minimize",
-                                    load_if_exists=True)
+        study = optuna.create_study(
+            study_name=name, storage=f"sqlite:///{db}", direction="minimize", load_if_exists=True
+        )
         if self.sampler_cfg is not None:
             # Seeded by the trials the study holds: a fresh study is reproducible, and a resumed one
             # does not draw its first (random) trials again, which would repeat finished trials.
             seed = self.sampler_cfg.get("seed")
-            study.sampler = instantiate(self.sampler_cfg, **({} if seed is None else {"seed": seed + len(study.trials)}))
+            study.sampler = instantiate(
+                self.sampler_cfg, **({} if seed is None else {"seed": seed + len(study.trials)})
+            )
         study.set_user_attr("space", {p.key: _describe(p) for p in params})
-        study.set_user_attr("metric", f"{tune.reduce} {tune.metric} on validation data"
-                            + (f", geometric mean over {len(points)} points ({'; '.join(' '.join(p) for p in points)})"
-                               if len(points) > 1 else ""))
+        study.set_user_attr(
+            "metric",
+            f"{tune.reduce} {tune.metric} on validation data"
+            + (
+                f", geometric mean over {len(points)} points ({'; '.join(' '.join(p) for p in points)})"
+                if len(points) > 1
+                else ""
+            ),
+        )
         n_trials, batch = int(tune.trials), self._batch()
         Path(self.config.hydra.sweep.dir).mkdir(parents=True, exist_ok=True)
         # trials left running by a tuner that was killed: run again with their own values
-        pending = [(t.number, space.values(params, t.params)) for t in study.get_trials(deepcopy=False)
-                   if t.state == optuna.trial.TrialState.RUNNING]
+        pending = [
+            (t.number, space.values(params, t.params))
+            for t in study.get_trials(deepcopy=False)
+            if t.state == optuna.trial.TrialState.RUNNING
+        ]
         if pending:
             log.info("%s: resuming %d trial(s) a previous tuner left running", name, len(pending))
         while True:
@@ -150,6 +170,7 @@ class TuningSweeper(Sweeper):
 
     def _run(self, study, todo, arguments, points, params, cfg, name) -> None:
         import optuna
+
         by_key = {p.key: p for p in params}
         jobs, owners = [], []
         for number, values in todo:
@@ -172,31 +193,53 @@ class TuningSweeper(Sweeper):
             if held[number].state.is_finished():  # told already by another tuner of this study
                 continue
             study.tell(number, value, state=None if value is not None else optuna.trial.TrialState.FAIL)
-            log.info("%s trial %d: %s  %s", name, number, "failed (diverged, or a run raised)" if value is None else f"{value:.4g}",
-                     " ".join(space.override(by_key[k], v) for k, v in values.items()))
+            log.info(
+                "%s trial %d: %s  %s",
+                name,
+                number,
+                "failed (diverged, or a run raised)" if value is None else f"{value:.4g}",
+                " ".join(space.override(by_key[k], v) for k, v in values.items()),
+            )
 
     def _write_tuned(self, study, params, cfg, name, n_trials) -> Path:
         import optuna
-        from experiments.env import git_commit
+
+        from experiments.harness.env import git_commit
+
         trials = study.get_trials(deepcopy=False)
         complete = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
         if not complete:
-            raise ConfigError(f"{name}: none of its {len(trials)} trials completed (every one diverged or "
-                              f"failed): no tuned config written; see the runs' logs under {self.config.hydra.sweep.dir}")
+            raise ConfigError(
+                f"{name}: none of its {len(trials)} trials completed (every one diverged or "
+                f"failed): no tuned config written; see the runs' logs under {self.config.hydra.sweep.dir}"
+            )
         best = study.best_trial
         provenance = {
-            "study": name, "storage": f"<store>/_tuning/{cfg.profile_name}/{cfg.experiment_name}/{cfg.model_name}.db",
-            "trials": len(trials), "complete": len(complete),
+            "study": name,
+            "storage": f"<store>/_tuning/{cfg.profile_name}/{cfg.experiment_name}/{cfg.model_name}.db",
+            "trials": len(trials),
+            "complete": len(complete),
             "failed": sum(t.state == optuna.trial.TrialState.FAIL for t in trials),
-            "best_trial": best.number, "best_value": float(best.value), "objective": study.user_attrs["metric"],
-            "profile": cfg.profile_name, "seed": int(cfg.tune.seed), "commit": git_commit(),
+            "best_trial": best.number,
+            "best_value": float(best.value),
+            "objective": study.user_attrs["metric"],
+            "profile": cfg.profile_name,
+            "seed": int(cfg.tune.seed),
+            "commit": git_commit(),
             "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "space": study.user_attrs["space"],
         }
         target = tuned.path(cfg.paths.tuned_dir, cfg.profile_name, cfg.experiment_name, cfg.model_name)
         tuned.write(target, space.values(params, best.params), provenance)
-        log.info("%s: best trial %d of %d, %s = %.4g -> %s", name, best.number, len(trials), cfg.tune.metric,
-                 best.value, target)
+        log.info(
+            "%s: best trial %d of %d, %s = %.4g -> %s",
+            name,
+            best.number,
+            len(trials),
+            cfg.tune.metric,
+            best.value,
+            target,
+        )
         return target
 
 

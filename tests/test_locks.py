@@ -1,0 +1,86 @@
+"""Claims on trials: one process trains a trial, a stale claim is taken over, two sweeps share a store."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+from experiments.harness import locks
+from experiments.harness.locks import Claims, is_stale, lock_path
+from experiments.harness.store import ResultStore
+
+
+def test_a_claimed_trial_is_refused_to_a_second_claimant(tmp_path):
+    record = tmp_path / "fit2d" / "k1.json"
+    with Claims() as first:
+        assert first.claim(record)
+        who = json.loads(lock_path(record).read_text())
+        assert (who["host"], who["pid"]) == (socket.gethostname(), os.getpid())
+        assert not Claims().claim(record)  # held by a live process (this one)
+    assert not lock_path(record).exists()  # released
+    assert Claims().claim(record)
+
+
+def test_the_claim_of_a_dead_process_is_taken_over(tmp_path):
+    record = tmp_path / "fit2d" / "k1.json"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    lock_path(record).parent.mkdir(parents=True)
+    lock_path(record).write_text(json.dumps({"host": socket.gethostname(), "pid": int(dead.stdout)}))
+    assert is_stale(lock_path(record))
+    with Claims() as taker:
+        assert taker.claim(record)
+        assert json.loads(lock_path(record).read_text())["pid"] == os.getpid()
+
+
+def test_a_claim_from_another_host_is_stale_only_once_its_heartbeat_stops(tmp_path):
+    lock = tmp_path / ".k1.lock"
+    lock.write_text(json.dumps({"host": "node-17", "pid": 1}))
+    assert not is_stale(lock)  # another node's process: its PID says nothing here
+    old = time.time() - locks.STALE_S - 1
+    os.utime(lock, (old, old))
+    assert is_stale(lock)
+
+
+def test_heartbeat_keeps_a_held_claim_fresh(tmp_path, monkeypatch):
+    monkeypatch.setattr(locks, "HEARTBEAT_S", 0.05)
+    record = tmp_path / "k1.json"
+    with Claims() as holder:
+        holder.claim(record)
+        old = time.time() - 1000
+        os.utime(lock_path(record), (old, old))
+        time.sleep(0.3)
+        assert time.time() - lock_path(record).stat().st_mtime < 100
+
+
+def test_two_sweeps_started_together_train_each_trial_once(tmp_path):
+    # fit1d under smoke, two models x two levels, 300 steps each so that the sweeps overlap
+    cmd = [
+        sys.executable,
+        "-m",
+        "experiments.run",
+        "--multirun",
+        "experiment=fit1d",
+        "profile=smoke",
+        "trainer.steps=300",
+        "model=gmnm,mlp_relu",
+        "task.level=0,1",
+        "trainer.device=cpu",
+        f"paths.store_dir={tmp_path / 'store'}",
+        f"paths.log_dir={tmp_path / 'logs'}",
+    ]
+    procs = [
+        subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for _ in range(2)
+    ]
+    outs = [p.communicate(timeout=600)[0] for p in procs]
+    assert all(p.returncode == 0 for p in procs), outs[0][-2000:] + outs[1][-2000:]
+    trained = [line for out in outs for line in out.splitlines() if "] - complete fit1d/" in line]
+    records = list(ResultStore(tmp_path / "store").records())
+    assert len(records) == 4 and len(trained) == 4  # 4 trials, 4 trainings between the two sweeps
+    assert sorted(line.split("complete ")[1].split()[0] for line in trained) == sorted(
+        f"fit1d/{r['key']}" for r in records
+    )
+    assert sum("claimed by" in out for out in outs) >= 1  # they did meet
+    assert not list((tmp_path / "store").rglob("*.lock"))

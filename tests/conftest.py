@@ -167,3 +167,55 @@ def kill_after(cmd: list[str], cwd, store, n: int, timeout: float = 240) -> dict
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     return {r["key"]: r for r in store.records()}
+
+
+LINEUP = ["gmnm", "kan", "mlp_relu", "mlp_tanh"]
+
+
+def fake(  # a fit2d record as the runner writes it, what the reports read
+    model,
+    level,
+    seed,
+    test_mse,
+    status="complete",
+    n_params=10,
+    steps=(0, 10, 20),
+    started="2026-01-01T00:00:00",
+    config_hash="h",
+    overrides=None,
+    protocol=True,
+    schema=2,
+):
+    history = [
+        {"step": s, "loss": None, "train_mse": test_mse * (3 - i), "test_mse": test_mse * (3 - i)}
+        for i, s in enumerate(steps)
+    ]
+    summary = {
+        "n_params": n_params,
+        "final_test_mse": test_mse,
+        "min_test_mse": test_mse,
+        "final_train_mse": test_mse,
+        "min_train_mse": test_mse,
+        "final_test_nmse": test_mse,
+        "ms_per_step": 1.0,
+        "started_at": started,
+    }
+    return {
+        "schema": schema,
+        "key": f"{model}{level}{seed}{config_hash}",
+        "config_hash": config_hash,
+        "experiment": "fit2d",
+        "profile": "smoke",
+        "model": model,
+        "label": model.upper(),
+        "color": "k",
+        "lineup": LINEUP,
+        "arch": f"{model}()",
+        "seed": seed,
+        "status": status,
+        "overrides": overrides,
+        "protocol": protocol,
+        "config": {"task": {"level": level}},
+        "summary": summary,
+        "history": history,
+    }

@@ -150,3 +150,13 @@ def test_another_exact_solution_needs_no_code(compose_cfg):
         )
     )
     assert inline["status"] == "complete" and inline["key"] != record["key"]
+
+
+def test_poisson_phase_split_joins_the_columns():
+    from experiments.poisson.report import _phase
+
+    history = [{"step": s, "phase": p} for s, p in ((0, 0), (5, 0), (10, 0), (11, 1), (12, 1))]
+    [adam] = _phase([{"history": history}], 0)
+    [lbfgs] = _phase([{"history": history}], 1)
+    assert [r["step"] for r in adam["history"]] == [0, 5, 10]
+    assert [r["step"] for r in lbfgs["history"]] == [10, 11, 12]  # starts where Adam ended

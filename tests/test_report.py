@@ -1,110 +1,14 @@
 """Reporting: pure functions on hand-made records, then the whole report on a tiny real store."""
 
-import math
 import subprocess
 import sys
 
-import pandas as pd
 import pytest
+from conftest import fake
 
 from experiments.analysis import regenerate as report
-from experiments.fitting.report import summary_table, winner_table
 from experiments.harness.store import ResultStore
-from experiments.harness.tables import curve_band, describe, read_rows, write_csv
-
-LINEUP = ["gmnm", "kan", "mlp_relu", "mlp_tanh"]
-
-
-def fake(
-    model,
-    level,
-    seed,
-    test_mse,
-    status="complete",
-    n_params=10,
-    steps=(0, 10, 20),
-    started="2026-01-01T00:00:00",
-    config_hash="h",
-    overrides=None,
-    protocol=True,
-    schema=2,
-):
-    history = [
-        {"step": s, "loss": None, "train_mse": test_mse * (3 - i), "test_mse": test_mse * (3 - i)}
-        for i, s in enumerate(steps)
-    ]
-    summary = {
-        "n_params": n_params,
-        "final_test_mse": test_mse,
-        "min_test_mse": test_mse,
-        "final_train_mse": test_mse,
-        "min_train_mse": test_mse,
-        "final_test_nmse": test_mse,
-        "ms_per_step": 1.0,
-        "started_at": started,
-    }
-    return {
-        "schema": schema,
-        "key": f"{model}{level}{seed}{config_hash}",
-        "config_hash": config_hash,
-        "experiment": "fit2d",
-        "profile": "smoke",
-        "model": model,
-        "label": model.upper(),
-        "color": "k",
-        "lineup": LINEUP,
-        "arch": f"{model}()",
-        "seed": seed,
-        "status": status,
-        "overrides": overrides,
-        "protocol": protocol,
-        "config": {"task": {"level": level}},
-        "summary": summary,
-        "history": history,
-    }
-
-
-def test_describe():
-    d = describe([1.0, 2.0, 3.0, math.nan, None])
-    assert (d["mean"], d["std"], d["median"], d["min"], d["max"], d["n"]) == (2.0, 1.0, 2.0, 1.0, 3.0, 3)
-    assert describe([5.0])["std"] == 0.0 and describe([])["n"] == 0
-
-
-def test_curve_band_keeps_common_steps():
-    band = curve_band([fake("gmnm", 0, 0, 1.0), fake("gmnm", 0, 1, 2.0, steps=(0, 10))], "test_mse")
-    assert band["step"].tolist() == [0, 10]
-    assert band["mean"].tolist() == [4.5, 3.0] and band["low"].tolist() == [3.0, 2.0]
-    assert band["high"].tolist() == [6.0, 4.0]
-
-
-def test_summary_and_winners():
-    records = [
-        fake("gmnm", 1, 0, 1.0),
-        fake("gmnm", 1, 1, 3.0),
-        fake("mlp_relu", 1, 0, 100.0),
-        fake("mlp_relu", 1, 1, 1e9, status="diverged"),
-        fake("kan", 1, 0, 0.5),
-    ]
-    rows = summary_table(records)
-    ranked = rows[rows["metric"] == "final_test_mse"].set_index("model")
-    gmnm = ranked.loc["gmnm"]
-    assert (gmnm["mean"], gmnm["std"], gmnm["n_seeds"], gmnm["rank"]) == (2.0, math.sqrt(2), 2, 2)
-    assert (gmnm["a"], gmnm["b"], gmnm["c"], gmnm["protocol"]) == (5.0, 0.0, 0.0, "paper")
-    mlp = ranked.loc["mlp_relu"]
-    assert (mlp["mean"], mlp["n_diverged"], mlp["rank"]) == (100.0, 1, 3)  # diverged seed excluded
-    assert list(ranked.index) == ["gmnm", "kan", "mlp_relu"]  # lineup order
-    claims = pd.DataFrame([{"experiment": "fit2d", "claim": "best_model", "value": "gmnm"}])
-    [win] = winner_table(rows, claims).to_dict("records")
-    assert win["ours_best_model"] == "kan" and win["paper_best_model"] == "gmnm"
-    assert win["agrees_with_paper"] is False
-    assert win["log10_best_mlp_over_gmnm"] == pytest.approx(math.log10(100.0 / 2.0))
-
-
-def test_write_csv_has_a_header(tmp_path):
-    path = write_csv(tmp_path / "t.csv", [{"a": 1, "b": 0.5, "c": 2813167}, {"a": 2, "b": None, "c": None}])
-    # 6 significant digits, but a count in full even where its column also holds a gap (a float to pandas)
-    assert path.read_text().splitlines() == ["a,b,c", "1,0.5,2813167", "2,,"]
-    assert read_rows(path) == [{"a": "1", "b": "0.5", "c": "2813167"}, {"a": "2", "b": "", "c": ""}]
+from experiments.harness.tables import read_rows
 
 
 def test_report_on_empty_store_says_what_to_do(tmp_path, capsys):
@@ -174,39 +78,6 @@ def test_poisson_report_end_to_end(compose_cfg, tmp_path):
     assert (out / "figures" / "poisson_fig3_smoke.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def test_select_keeps_the_current_protocol_and_names_what_it_leaves_out():
-    from experiments.analysis.selection import Unresolvable, select
-
-    launch = ["experiment=fit2d", "profile=smoke", "model=gmnm", "task.level=1"]
-    current = {("gmnm", 1): "new", ("gmnm", 3): "level3", ("kan", 1): "a", ("kan", 2): "b"}
-
-    def now(record):  # what conf/ composes today for the record's launch point
-        if record["model"] == "rbf":
-            raise Unresolvable("model=rbf: Could not find 'model/rbf'")
-        return current[record["model"], record["config"]["task"]["level"]]
-
-    new = [fake("gmnm", 1, seed, 1.0, config_hash="new", overrides=[*launch, f"seed={seed}"]) for seed in (0, 1)]
-    old = fake("gmnm", 1, 2, 9.0, config_hash="old", overrides=[*launch, "seed=2"])  # before conf/ changed
-    other_level = fake("gmnm", 3, 0, 5.0, config_hash="level3", overrides=[*launch[:3], "task.level=3"])
-    own = fake("gmnm", 1, 0, 1e6, config_hash="lr", overrides=[*launch, "trainer.optimizer.lr=1e6"], protocol=False)
-    # the Python API with another lr (no overrides on record) never joins the protocol's row either
-    script = fake("gmnm", 1, 5, 1e6, config_hash="lr2", overrides=None)
-    legacy = fake("kan", 1, 0, 1.0, schema=None)
-    removed = fake("rbf", 1, 0, 1.0, config_hash="r", overrides=["experiment=fit2d", "model=rbf"])
-    direct = [fake("kan", 1, 0, 2.0, config_hash="a"), fake("kan", 2, 0, 2.0, config_hash="b")]  # Python API
-    kept, notes = select(
-        [*new, old, other_level, own, script, legacy, removed, *direct], now, sweep_keys=lambda r: ["task.level"]
-    )
-    assert sorted(r["key"] for r in kept) == sorted(r["key"] for r in [*new, other_level, *direct])
-    assert len(notes) == 4
-    assert notes[0].startswith("1 record(s) from an older store layout") and "fit2d/kan10h.json" in notes[0]
-    assert notes[1].startswith("2 record(s) in 2 configuration(s) other than the experiment's current protocol")
-    assert "e.g. trainer.optimizer.lr=1e6" in notes[1] and "fit2d/gmnm10lr.json" in notes[1]
-    assert notes[2].startswith("1 stale record(s)") and "fit2d/gmnm12old.json" in notes[2]
-    assert notes[3].startswith("1 record(s) whose launch point conf/ no longer composes: fit2d/rbf10r.json")
-    assert "Could not find 'model/rbf'" in notes[3]
-
-
 def test_report_leaves_out_own_sweeps_corrupt_stale_and_unresolvable_records_and_says_so(tmp_path, capsys):
     import json
 
@@ -252,16 +123,6 @@ def test_report_leaves_out_own_sweeps_corrupt_stale_and_unresolvable_records_and
     assert "left out 1 record(s) whose launch point conf/ no longer composes: fit1d/gone000000000000.json" in err
     assert f"left out 1 unreadable record(s), skipped: {folder / '0123456789abcdef.json'} (not valid JSON" in err
     assert (folder / "0123456789abcdef.json").exists()  # the report moves nothing
-
-
-def test_poisson_phase_split_joins_the_columns():
-    from experiments.poisson.report import _phase
-
-    history = [{"step": s, "phase": p} for s, p in ((0, 0), (5, 0), (10, 0), (11, 1), (12, 1))]
-    [adam] = _phase([{"history": history}], 0)
-    [lbfgs] = _phase([{"history": history}], 1)
-    assert [r["step"] for r in adam["history"]] == [0, 5, 10]
-    assert [r["step"] for r in lbfgs["history"]] == [10, 11, 12]  # starts where Adam ended
 
 
 def test_docs_and_readme_summary_are_regenerated_from_the_tables(compose_cfg, tmp_path):
@@ -314,53 +175,3 @@ def test_provenance_spans_a_group_of_seeds_to_its_end():
     late["summary"].update(wall_time_s=5.0, seeds_in_process=1, device="cpu", git_commit="abc", torch="2")
     line = next(x for x in report.provenance([*group, late], "smoke").splitlines() if x.startswith("| fit2d"))
     assert line.endswith("| 35 s | 30 s |")  # sum of shares 35 s; first start to last end 30 s
-
-
-def test_glance_ranks_the_papers_kind_of_training_and_each_protocol_among_itself():
-    from experiments.harness.tables import glance_row
-
-    rows = pd.DataFrame(
-        [
-            {"protocol": p, "model": m, "head": h, "label": label, "mean": v, "n": 5}
-            for p, m, h, label, v in (
-                ("paper", "gmnm", "trained", "GMNM", 2.0),
-                ("paper", "kan", "trained", "KAN", 1.0),
-                ("paper", "gmnm_lsq", "lsq", "GMNM (LSQ head)", 1e-9),  # beyond the paper: listed, not ranked
-                ("tuned", "gmnm", "trained", "GMNM (tuned)", 0.5),
-                ("tuned", "kan", "trained", "KAN (tuned)", 0.2),
-            )
-        ]
-    )
-    row = glance_row("poisson", "quick", "Eq. 4", "min", rows, value="mean", paper_best="gmnm")
-    assert (row["ours_best"], row["ours_best_tuned"], row["agrees"], row["paper_best"]) == (
-        "KAN",
-        "KAN (tuned)",
-        "no",
-        "GMNM",
-    )
-    assert "GMNM (LSQ head) 1e-09" in row["ours"] and row["n_seeds"] == 5
-
-
-def test_a_tuned_record_is_a_row_of_its_own_by_its_protocol_not_its_name():
-    from experiments.harness.tables import by_row, color, label
-
-    def record(model, protocol):
-        return {
-            "model": model,
-            "protocol_name": protocol,
-            "label": model.upper(),
-            "color": "tab:red",
-            "lineup": ["gmnm", "kan", "gmnm_lsq"],
-            "config": {},
-        }
-
-    records = [record("kan", "tuned"), record("gmnm", "tuned"), record("gmnm_lsq", "paper"), record("gmnm", "paper")]
-    assert [key for key, _ in by_row(records)] == [
-        ("paper", "gmnm"),
-        ("paper", "gmnm_lsq"),
-        ("tuned", "gmnm"),
-        ("tuned", "kan"),
-    ]
-    tuned = records[1]
-    assert label(tuned) == "GMNM (tuned)" and label(records[3]) == "GMNM"
-    assert color(tuned) != color(records[3]) == "tab:red"

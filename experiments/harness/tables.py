@@ -256,8 +256,10 @@ def _csv_cell(v):
 
 
 def to_markdown(table: pd.DataFrame) -> str:
-    """A table of text cells as GitHub markdown (pandas' to_markdown), each cell as written."""
-    return table.to_markdown(index=False, stralign=None, numalign=None, disable_numparse=True)
+    """A table of text cells as GitHub markdown (pandas' to_markdown), each cell as written; the rule under
+    the header kept short (tabulate pads it to the widest cell, a page wide for the glance's lists)."""
+    header, _, *rows = table.to_markdown(index=False, stralign=None, numalign=None, disable_numparse=True).split("\n")
+    return "\n".join([header, "|" + " --- |" * len(table.columns), *rows])
 
 
 def read_csv(path: Path) -> pd.DataFrame:

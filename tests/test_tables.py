@@ -1,0 +1,78 @@
+"""The toolkit family reports are written with (experiments/harness/tables.py), on hand-made inputs."""
+
+import math
+
+import pandas as pd
+from conftest import fake
+
+from experiments.harness.tables import curve_band, describe, read_rows, write_csv
+
+
+def test_describe():
+    d = describe([1.0, 2.0, 3.0, math.nan, None])
+    assert (d["mean"], d["std"], d["median"], d["min"], d["max"], d["n"]) == (2.0, 1.0, 2.0, 1.0, 3.0, 3)
+    assert describe([5.0])["std"] == 0.0 and describe([])["n"] == 0
+
+
+def test_curve_band_keeps_common_steps():
+    band = curve_band([fake("gmnm", 0, 0, 1.0), fake("gmnm", 0, 1, 2.0, steps=(0, 10))], "test_mse")
+    assert band["step"].tolist() == [0, 10]
+    assert band["mean"].tolist() == [4.5, 3.0] and band["low"].tolist() == [3.0, 2.0]
+    assert band["high"].tolist() == [6.0, 4.0]
+
+
+def test_write_csv_has_a_header(tmp_path):
+    path = write_csv(tmp_path / "t.csv", [{"a": 1, "b": 0.5, "c": 2813167}, {"a": 2, "b": None, "c": None}])
+    # 6 significant digits, but a count in full even where its column also holds a gap (a float to pandas)
+    assert path.read_text().splitlines() == ["a,b,c", "1,0.5,2813167", "2,,"]
+    assert read_rows(path) == [{"a": "1", "b": "0.5", "c": "2813167"}, {"a": "2", "b": "", "c": ""}]
+
+
+def test_glance_ranks_the_papers_kind_of_training_and_each_protocol_among_itself():
+    from experiments.harness.tables import glance_row
+
+    rows = pd.DataFrame(
+        [
+            {"protocol": p, "model": m, "head": h, "label": label, "mean": v, "n": 5}
+            for p, m, h, label, v in (
+                ("paper", "gmnm", "trained", "GMNM", 2.0),
+                ("paper", "kan", "trained", "KAN", 1.0),
+                ("paper", "gmnm_lsq", "lsq", "GMNM (LSQ head)", 1e-9),  # beyond the paper: listed, not ranked
+                ("tuned", "gmnm", "trained", "GMNM (tuned)", 0.5),
+                ("tuned", "kan", "trained", "KAN (tuned)", 0.2),
+            )
+        ]
+    )
+    row = glance_row("poisson", "quick", "Eq. 4", "min", rows, value="mean", paper_best="gmnm")
+    assert (row["ours_best"], row["ours_best_tuned"], row["agrees"], row["paper_best"]) == (
+        "KAN",
+        "KAN (tuned)",
+        "no",
+        "GMNM",
+    )
+    assert "GMNM (LSQ head) 1e-09" in row["ours"] and row["n_seeds"] == 5
+
+
+def test_a_tuned_record_is_a_row_of_its_own_by_its_protocol_not_its_name():
+    from experiments.harness.tables import by_row, color, label
+
+    def record(model, protocol):
+        return {
+            "model": model,
+            "protocol_name": protocol,
+            "label": model.upper(),
+            "color": "tab:red",
+            "lineup": ["gmnm", "kan", "gmnm_lsq"],
+            "config": {},
+        }
+
+    records = [record("kan", "tuned"), record("gmnm", "tuned"), record("gmnm_lsq", "paper"), record("gmnm", "paper")]
+    assert [key for key, _ in by_row(records)] == [
+        ("paper", "gmnm"),
+        ("paper", "gmnm_lsq"),
+        ("tuned", "gmnm"),
+        ("tuned", "kan"),
+    ]
+    tuned = records[1]
+    assert label(tuned) == "GMNM (tuned)" and label(records[3]) == "GMNM"
+    assert color(tuned) != color(records[3]) == "tab:red"

@@ -19,6 +19,7 @@ from experiments.harness.tables import (
     by_model,
     by_row,
     describe,
+    experiments_in_order,
     glance_row,
     label,
     paper_best,
@@ -37,9 +38,8 @@ def _rows(records: list[dict]):
 
 
 def _datasets(records: list[dict]) -> list[str]:
-    names = {r["experiment"] for r in records}
-    order = ("mnist", "cifar10", "cifar100")  # Table 2's columns
-    return [e for e in order if e in names] + sorted(names - set(order))
+    """The records' experiments in conf/lineup.yaml's order (mnist, cifar10, cifar100: Table 2's columns)."""
+    return experiments_in_order({r["experiment"] for r in records})
 
 
 def at_best_val(record: dict, metric: str, loss: str) -> float:

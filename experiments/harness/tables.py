@@ -78,6 +78,17 @@ def row_order(records: list[dict]) -> list[tuple[str, str]]:
     )
 
 
+def experiments_in_order(names: Iterable[str]) -> list[str]:
+    """Experiment names in conf/lineup.yaml's order (the one list of experiments); others after, by name."""
+    import yaml
+
+    from experiments.harness.env import ROOT
+
+    lineup = list(yaml.safe_load((ROOT / "conf" / "lineup.yaml").read_text()))
+    names = set(names)
+    return [e for e in lineup if e in names] + sorted(names - set(lineup))
+
+
 def by_row(records: list[dict]) -> list[tuple[tuple[str, str], list[dict]]]:
     """((protocol, model), its records) in table order."""
     groups: dict[tuple[str, str], list[dict]] = {}

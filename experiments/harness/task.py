@@ -1,14 +1,15 @@
 """The Task contract: what the runner and the training loop ask of an experiment.
 
 A task owns its data and its maths (loss, metrics); it knows nothing of Hydra, the store or
-the optimizer. An experiment plugs in by naming its task class in conf/experiment/<name>.yaml
-(`task._target_`) and putting a `report.py` beside it that turns records into tables.
+the optimizer. Its class declares `config_keys` (the keys a user may override and what each allows,
+read by experiments/harness/schema.py), its family registers it with its report
+(experiments/harness/registry.py), and an experiment file names it (`task._target_`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import torch
 from torch import Tensor, nn
@@ -16,6 +17,8 @@ from torch import Tensor, nn
 
 @runtime_checkable
 class Task(Protocol):
+    config_keys: ClassVar[dict]  # dotted key -> experiments.harness.schema.Rule: what a user may set
+
     def setup(self, device: torch.device, dtype: torch.dtype) -> None:
         """Build or load the data on the training device; called once per trial, before training."""
 
@@ -35,10 +38,12 @@ class Task(Protocol):
         """Metrics of the model on every split, each a float; called with the model in eval mode."""
 
     def title(self) -> str:
-        """The problem in one line, e.g. the PDE solved; the report groups results by it."""
+        """The problem in one line, e.g. the PDE solved: a heading for the report (records keep it as `problem`)."""
 
 
-# Optional: `artifacts(model) -> dict`, small outputs kept in the record for the report (images).
+# Optional: `artifacts(model) -> dict`, small outputs kept in the record for the report (images);
+# `fetch() -> str`, the data set on disk before a sweep starts (experiments/harness/fetch.py);
+# `lsq_system(head, batch)` and `validation_loss(model)`, for the least-squares head (harness/lsq.py).
 
 
 def validation_generator(data_seed: int) -> torch.Generator:

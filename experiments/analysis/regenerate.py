@@ -23,13 +23,17 @@ import pandas as pd
 from experiments.analysis import pages
 from experiments.analysis.ablation.report import AblationReport, is_ablation
 from experiments.analysis.ledger.build import COLUMNS, build
+from experiments.analysis.ledger.forest import figure as figure_of_claims
+from experiments.analysis.ledger.spec import claims as claim_spec
+from experiments.analysis.profiles import differences
 from experiments.analysis.selection import CurrentProtocol, select
+from experiments.analysis.shapes import counts
 from experiments.analysis.tuning.report import TuningReport
 from experiments.harness.atomic import write_atomic
 from experiments.harness.env import ROOT
 from experiments.harness.registry import family_of_target
 from experiments.harness.store import ResultStore
-from experiments.harness.tables import Context, FamilyReport, read_csv, write_csv, write_report
+from experiments.harness.tables import Context, FamilyReport, read_csv, save_figure, write_csv, write_report
 
 
 def report_of(record: dict) -> FamilyReport | None:
@@ -169,8 +173,15 @@ def main(argv: list[str] | None = None) -> int:
         )
     print(f"wrote {write_csv(args.out / 'tables' / f'glance_{args.profile}.csv', glance, pages.GLANCE_COLUMNS)}")
     paper = {f"{name}.csv": table.to_dict("records") for name, table in ctx.paper.items()}
-    claims = build(records, paper, args.profile)
+    differs = {e: differences(e, args.profile, args.conf) for e in sorted({r["experiment"] for r in records})}
+    uncounted = sorted(
+        {c.experiment for c in claim_spec() if c.metric == "n_params"} - {r["experiment"] for r in records}
+    )
+    claims = build(records, paper, args.profile, differs=differs, shapes=counts(uncounted, args.conf))
     print(f"wrote {write_csv(args.out / 'tables' / f'claims_{args.profile}.csv', claims, COLUMNS)}")
+    forest = figure_of_claims(claims, args.profile)
+    if forest is not None:
+        print(f"wrote {save_figure(forest, args.out / 'figures' / f'claims_{args.profile}.png')}")
     print(f"wrote {write_atomic(args.out / f'PROVENANCE_{args.profile}.md', provenance(records, args.profile))}")
     docs = args.docs or (ROOT / "docs" if args.out.resolve() == (ROOT / "results").resolve() else None)
     if docs is not None:

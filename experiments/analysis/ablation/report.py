@@ -1,6 +1,6 @@
 """Ablations beyond the paper (experiments whose config has an `ablation:` entry, conf/experiment/eq3_*.yaml):
-one row per variant with its metric's mean and 95 % interval over seeds, and its effect against the
-experiment's baseline variant (the protocol's own choice), paired by seed, with its interval.
+one row per variant with its metric's geometric mean and 95 % interval over seeds, and its effect against the
+experiment's baseline variant (the protocol's own choice), unpaired (experiments/analysis/stats.py), with its interval.
 
 Table: results/tables/ablation_<profile>.csv; figure: results/figures/ablation_<profile>.png, one panel
 per experiment, each seed a dot, the mean with its interval a bar.
@@ -59,7 +59,7 @@ def rows(records: list[dict], seeds: dict[tuple[str, str], dict[int, float]]) ->
             variants.setdefault(variant_of(r), []).append(r)
         for v, rs in sorted(variants.items(), key=lambda kv: tuple(map(str, kv[0]))):
             mine = seeds[(experiment, _name(keys, v))]
-            mean = stats.mean_interval(list(mine.values()))
+            mean = stats.geometric_interval(list(mine.values()))  # losses: their geometric mean, t on the logs
             row = {
                 "experiment": experiment,
                 "profile": rs[0]["profile"],
@@ -77,12 +77,13 @@ def rows(records: list[dict], seeds: dict[tuple[str, str], dict[int, float]]) ->
             if mine is baseline:
                 row.update(effect=1.0, against_baseline="baseline")
             elif baseline is not None:
-                effect = stats.ratio_effect(mine, baseline)
-                verdict, _ = stats.verdict(effect)
+                c = stats.compare(list(mine.values()), list(baseline.values()))  # unpaired: variants share no draws
+                verdict = stats.decide(c.p_below, c.p_above, c.effect.n)
                 row.update(
-                    effect=effect.estimate,
-                    effect_ci_low=effect.low,
-                    effect_ci_high=effect.high,
+                    effect=c.effect.estimate,
+                    effect_ci_low=c.effect.low,
+                    effect_ci_high=c.effect.high,
+                    improvement=c.improvement.estimate,
                     against_baseline={stats.REPRODUCED: "lower", stats.CONTRADICTED: "higher"}.get(
                         verdict, "no clear difference"
                     ),

@@ -20,53 +20,79 @@ from experiments.harness.tables import LSQ, base_model, config_value, head_of, p
 from experiments.harness.variants import lsq_variants
 
 COLUMNS = [
-    "claim",
-    "case",
-    "protocol",
-    "profile",
-    "statement",
-    "metric",
-    "paper",
-    "paper_note",
-    "ours_model",
-    "ours_mean",
-    "ci_low",
-    "ci_high",
-    "ours_best",
-    "compared_with",
-    "effect",
-    "effect_ci_low",
-    "effect_ci_high",
-    "threshold",
-    "direction",
-    "n_seeds",
-    "verdict",
-    "reason",
-    "commits",
-    "devices",
-    "wall_time_s",
-]
+    "claim", "case", "protocol", "profile", "statement", "metric", "paper", "paper_note", "paper_supports",
+    "ours_model", "ours_geomean", "ci_low", "ci_high", "ours_best", "compared_with", "effect", "effect_ci_low",
+    "effect_ci_high", "threshold", "direction", "test", "p_claim", "p_against", "p_claim_holm", "p_against_holm",
+    "improvement", "improvement_ci_low", "improvement_ci_high", "n_seeds", "verdict", "reads", "reason",
+    "beyond_paper", "commits", "devices", "wall_time_s",
+]  # fmt: skip
 
 
 def build(
-    records: list[dict], paper: dict[str, list[dict]], profile: str, spec: list[Claim] | None = None
+    records: list[dict],
+    paper: dict[str, list[dict]],
+    profile: str,
+    spec: list[Claim] | None = None,
+    differs: dict[str, str] | None = None,
+    shapes: list[dict] | None = None,
 ) -> list[dict]:
     """paper: results/paper's tables by file name. One row per claim and protocol that exists here; a claim
-    whose experiment has no record gets one row, 'not measured here', with the reason."""
+    whose experiment has no record gets one row, 'not measured here', with the reason. differs: per
+    experiment, how `profile` differs from the paper's protocol (in words); a row decided under any profile
+    but `paper` is indicative, and says so."""
     by_experiment = defaultdict(list)
     for r in records:
         by_experiment[r["experiment"]].append(r)
     rows = []
+    counted = defaultdict(list)
+    for r in shapes or []:
+        counted[r["experiment"]].append(r)
     for claim in spec if spec is not None else claims():
         recs = [
             r
             for r in by_experiment.get(claim.experiment, [])
             if _matches(r, claim.select) and (claim.where is None or claim.where(r))
         ]
+        if not recs and claim.metric == "n_params":  # a count needs the model's shapes, not its data
+            recs = counted.get(claim.experiment, [])
         for protocol in claim.protocols:
             if protocol == "paper" or _exists(recs, claim, protocol):
                 rows.append(judge(claim, protocol, recs, paper, profile))
+    adjust(rows)
+    for row in rows:
+        finish(row, profile, (differs or {}).get(row.pop("_experiment"), ""))
     return rows
+
+
+def adjust(rows: list[dict]) -> None:
+    """Holm's adjustment across the rows of one claim (its levels, data sets, cases) under one protocol,
+    for the evidence for it and against it alike; the verdict then reads the adjusted p-values."""
+    families: dict[tuple, list[dict]] = defaultdict(list)
+    for row in rows:
+        if "p_claim" in row:
+            families[(row["claim"], row["_kind"], row["protocol"])].append(row)
+    for family in families.values():
+        for key in ("p_claim", "p_against"):
+            for row, p in zip(family, stats.holm([r[key] for r in family])):
+                row[f"{key}_holm"] = p
+        for row in family:
+            if row["verdict"] != stats.NOT_MEASURED:
+                row["verdict"] = stats.decide(row["p_claim_holm"], row["p_against_holm"], row["n_seeds"])
+
+
+def finish(row: dict, profile: str, differs: str) -> None:
+    """A decided row under a profile other than the paper's protocol becomes indicative: what it reads is
+    kept (`reads`), and the reason says how the profile differs. Counts do not depend on training."""
+    kind = row.pop("_kind")
+    decided = (stats.REPRODUCED, stats.CONTRADICTED, stats.OURS_LOWER, stats.OURS_HIGHER)
+    if profile != "paper" and row["metric"] != "n_params" and row["verdict"] in decided:
+        row["reads"], row["verdict"] = row["verdict"], stats.INDICATIVE
+        row["reason"] = f"{profile}, not the paper's protocol ({differs or 'scaled down'}); {row['reason']}"
+    if kind in (Kind.RANK, Kind.RATIO) and "p_claim_holm" in row:
+        row["reason"] += (
+            f"; Holm-adjusted over the claim's rows: p {row['p_claim_holm']:.2g} for it, "
+            f"{row['p_against_holm']:.2g} against it"
+        )
 
 
 def _matches(record: dict, select) -> bool:
@@ -104,9 +130,23 @@ def variant(recs: list[dict], model: str, protocol: str, *, subject: bool = Fals
 
 
 def seed_values(used: list[dict], metric: str) -> dict[int, float]:
-    """{seed: metric} over a row's records (complete or diverged) where the metric is finite."""
-    values = {r["seed"]: r["summary"].get(metric) for r in used}
+    """{seed: metric} over a row's records (complete or diverged) where the metric is finite; a metric of
+    DERIVED is computed from the record's history."""
+    values = {r["seed"]: DERIVED[metric](r) if metric in DERIVED else r["summary"].get(metric) for r in used}
     return {s: v for s, v in values.items() if isinstance(v, (int, float)) and math.isfinite(v)}
+
+
+def test_gain_after_tenth(record: dict) -> float:
+    """How much the test loss falls after the first tenth of training: its value at the first evaluation at or
+    past a tenth of the steps over its final value (1: a plateau from there on; large: still descending)."""
+    rows = [row for row in record.get("history", []) if isinstance(row.get("test_mse"), (int, float))]
+    if len(rows) < 2 or not record["summary"].get("final_test_mse"):
+        return math.nan
+    tenth = next(row for row in rows if row["step"] >= rows[-1]["step"] / 10)
+    return tenth["test_mse"] / record["summary"]["final_test_mse"]
+
+
+DERIVED = {"test_gain_after_tenth": test_gain_after_tenth}
 
 
 def _paper_value(paper: dict[str, list[dict]], claim: Claim, model: str, metric: str) -> float | None:
@@ -146,41 +186,20 @@ def paper_effect(claim: Claim, paper: dict[str, list[dict]]) -> tuple[float, str
 
 def judge(claim: Claim, protocol: str, recs: list[dict], paper: dict[str, list[dict]], profile: str) -> dict:
     paper_number, paper_note = paper_effect(claim, paper)
+    ranked = claim.kind in (Kind.RANK, Kind.RATIO)
     row = {
-        "claim": claim.id,
-        "case": claim.case,
-        "protocol": PROTOCOL_LABELS[protocol],
-        "profile": profile,
-        "statement": claim.statement,
-        "metric": claim.metric,
-        "paper": paper_number,
-        "paper_note": paper_note,
+        "claim": claim.id, "case": claim.case, "protocol": PROTOCOL_LABELS[protocol], "profile": profile,
+        "statement": claim.statement, "metric": claim.metric, "paper": paper_number, "paper_note": paper_note,
+        "paper_supports": _supports(claim, paper_number) if ranked else "", "beyond_paper": claim.beyond_paper,
+        "_kind": claim.kind, "_experiment": claim.experiment,
         # a value or count is compared with the paper's number, not a threshold
-        **(
-            {"threshold": claim.threshold, "direction": claim.direction}
-            if claim.kind in (Kind.RANK, Kind.RATIO)
-            else {}
-        ),
-    }
+        **({"threshold": claim.threshold, "direction": claim.direction} if ranked else {}),
+    }  # fmt: skip
     if not recs:
-        return {
-            **row,
-            "n_seeds": 0,
-            "verdict": stats.NOT_MEASURED,
-            "reason": claim.missing or f"no {claim.experiment} trials under profile {profile} in the store",
-        }
+        reason = claim.missing or f"no {claim.experiment} trials under profile {profile} in the store"
+        return {**row, "n_seeds": 0, "verdict": stats.NOT_MEASURED, "reason": reason}
     kind = {Kind.RANK: _rank, Kind.RATIO: _ratio, Kind.VALUE: _value, Kind.COUNT: _count}[claim.kind]
     found, used = kind(claim, protocol, recs, paper_number)
-    if (
-        claim.judged_under is not None
-        and profile not in claim.judged_under
-        and found.get("verdict") in (stats.REPRODUCED, stats.CONTRADICTED)
-    ):
-        found["reason"] = (
-            f"judged under {', '.join(claim.judged_under)} only ({claim.why}); "
-            f"here it would read {found['verdict']}: {found['reason']}"
-        )
-        found["verdict"] = stats.INCONCLUSIVE
     row.update(found)
     summaries = [r["summary"] for r in used]
     row.update(
@@ -191,27 +210,37 @@ def judge(claim: Claim, protocol: str, recs: list[dict], paper: dict[str, list[d
     return row
 
 
+def _supports(claim: Claim, paper_effect_value: float) -> str:
+    """Whether the paper's own tables support its sentence: its effect on the claimed side of the threshold."""
+    if not math.isfinite(paper_effect_value):
+        return ""
+    below = paper_effect_value < claim.threshold
+    return "yes" if below == (claim.direction == "below") and paper_effect_value != claim.threshold else "no"
+
+
 def _ours(values: dict[int, float], model: str | None) -> dict:
-    ours = stats.mean_interval(list(values.values()))
-    return {
-        "ours_model": model or "",
-        "ours_mean": ours.estimate,
-        "ci_low": ours.low,
-        "ci_high": ours.high,
-        "ours_best": min(values.values()) if values else math.nan,
-    }
+    ours = stats.geometric_interval(list(values.values()))
+    return {"ours_model": model or "", "ours_geomean": ours.estimate, "ci_low": ours.low, "ci_high": ours.high,
+            "ours_best": min(values.values()) if values else math.nan}  # fmt: skip
 
 
-def _effect(effect: stats.Interval) -> dict:
-    return {"effect": effect.estimate, "effect_ci_low": effect.low, "effect_ci_high": effect.high, "n_seeds": effect.n}
+def _compared(c: stats.Comparison, claim: Claim) -> dict:
+    """The effect, its test and the probability of improvement of one comparison."""
+    return {"effect": c.effect.estimate, "effect_ci_low": c.effect.low, "effect_ci_high": c.effect.high,
+            "test": c.test, "improvement": c.improvement.estimate, "improvement_ci_low": c.improvement.low,
+            "improvement_ci_high": c.improvement.high,
+            "p_claim": c.p_below if claim.direction == "below" else c.p_above,
+            "p_against": c.p_above if claim.direction == "below" else c.p_below}  # fmt: skip
 
 
 def _not_measured(model: str, protocol: str) -> dict:
-    return {
-        "n_seeds": 0,
-        "verdict": stats.NOT_MEASURED,
-        "reason": f"no finished runs of {model} ({PROTOCOL_LABELS[protocol]}) under this profile",
-    }
+    return {"n_seeds": 0, "verdict": stats.NOT_MEASURED,
+            "reason": f"no finished runs of {model} ({PROTOCOL_LABELS[protocol]}) under this profile"}  # fmt: skip
+
+
+def _span(c: stats.Comparison) -> str:
+    e = c.effect
+    return f"{e.estimate:.3g} exact" if e.exact else f"{e.estimate:.3g} [{e.low:.3g}, {e.high:.3g}]"
 
 
 def _rank(claim, protocol, recs, paper_value):
@@ -224,60 +253,87 @@ def _rank(claim, protocol, recs, paper_value):
         name, u = variant(recs, o, protocol)
         values = seed_values(u, claim.metric)
         if values:
-            others[name] = values
+            others[name] = list(values.values())
             used = used + u
         else:
             missing.append(o)
     if not others:
         return {**_ours(ours, ours_model), **_not_measured(" / ".join(claim.others), protocol)}, used
-    strongest = min(others, key=lambda m: stats.geometric_mean(others[m].values()))
-    effect = stats.ratio_effect(ours, others[strongest])
-    verdict, reason = stats.verdict(effect, threshold=claim.threshold, direction=claim.direction)
-    reason = f"{ours_model} over {strongest} (the strongest of {len(others)}), {'paired by seed' if effect.paired else 'unpaired'}: {reason}"
-    if missing and verdict == stats.REPRODUCED:  # an absent competitor could still beat ours
-        verdict = stats.INCONCLUSIVE
-    if missing:
+    if claim.metric == "n_params":  # a count is the same for every seed: compare the counts themselves
+        return _counts(claim, ours_model, ours, others, missing), used
+    result = stats.rank(list(ours.values()), others, threshold=claim.threshold, direction=claim.direction)
+    deciding = result["deciding"]
+    c = result["comparisons"][deciding]
+    found = {**_ours(ours, ours_model), "compared_with": deciding, **_compared(c, claim),
+             "p_claim": result["p_claim"], "p_against": result["p_against"],
+             "n_seeds": min([len(ours)] + [len(v) for v in others.values()])}  # fmt: skip
+    reason = (f"{ours_model} against each of {', '.join(others)} ({c.test}, intersection-union): the weakest, "
+              f"{deciding}, gives {_span(c)}; p {result['p_claim']:.2g} for the claim, {result['p_against']:.2g} "
+              f"against it (Holm over the competitors)")  # fmt: skip
+    if missing:  # an absent competitor could still beat ours: the claim cannot be established
+        found["p_claim"] = 1.0
         reason += f"; not run under this profile: {', '.join(missing)}"
-    return {
-        **_ours(ours, ours_model),
-        "compared_with": strongest,
-        **_effect(effect),
-        "verdict": verdict,
-        "reason": reason,
-    }, used
+    found["verdict"] = stats.decide(found["p_claim"], found["p_against"], found["n_seeds"])
+    return {**found, "reason": reason}, used
+
+
+def _counts(claim, ours_model, ours: dict, others: dict[str, list], missing: list[str]) -> dict:
+    """A rank claim about parameter counts: exact values, decided by the values whatever the seeds."""
+    mine = max(ours.values())
+    effects = {name: mine / max(values) for name, values in others.items()}
+    below = {name: e < claim.threshold for name, e in effects.items()}
+    holds = all(below.values()) if claim.direction == "below" else not any(below.values())
+    deciding = max(effects, key=effects.get) if claim.direction == "below" else min(effects, key=effects.get)
+    verdict = stats.INCONCLUSIVE if missing and holds else stats.REPRODUCED if holds else stats.CONTRADICTED
+    reason = (
+        f"{ours_model} {mine:,.0f} parameters against "
+        + ", ".join(f"{name} {max(v):,.0f}" for name, v in others.items())
+        + " (counts, exact)"
+    )
+    if missing:
+        reason += f"; not measured: {', '.join(missing)}"
+    return {"ours_model": ours_model, "ours_geomean": mine, "ours_best": mine, "compared_with": deciding,
+            "effect": effects[deciding], "effect_ci_low": effects[deciding], "effect_ci_high": effects[deciding],
+            "test": "counts, exact", "n_seeds": len(ours), "verdict": verdict, "reason": reason}  # fmt: skip
 
 
 def _ratio(claim, protocol, recs, paper_value):
-    numer, denom, used, kept, ours = defaultdict(list), defaultdict(list), [], 0, None
     names = {m: variant(recs, m, protocol)[0] for pair in claim.pairs for m, _ in pair}
+    pooled, used, ours, paired = [], [], None, False
     for (a, ma), (b, mb) in claim.pairs:
         u1, u2 = variant(recs, a, protocol)[1], variant(recs, b, protocol)[1]
         top, bottom = seed_values(u1, ma), seed_values(u2, mb)
         ours = top if ours is None else ours  # the first pair's numerator: the row's "ours"
-        common = set(top) & set(bottom)
-        if not common:
+        if not top or not bottom:
             continue
-        kept += 1
-        used += u1 + u2
-        for s in common:
-            numer[s].append(top[s])
-            denom[s].append(bottom[s])
-    if not kept:
+        used += u1 + (u2 if u2 is not u1 else [])
+        paired = a == b  # a model against itself: two metrics of the same runs
+        pooled.append((top, bottom))
+    if not pooled:
         return _not_measured(" / ".join(f"{a} over {b}" for (a, _), (b, _) in claim.pairs), protocol), used
-    seeds = [s for s in numer if len(numer[s]) == kept]  # seeds every kept pair has
-    first = names[claim.pairs[0][0][0]]
-    effect = stats.ratio_effect(
-        {s: stats.geometric_mean(numer[s]) for s in seeds}, {s: stats.geometric_mean(denom[s]) for s in seeds}
-    )
-    verdict, reason = stats.verdict(effect, threshold=claim.threshold, direction=claim.direction)
+    if claim.metric == "n_params":  # counts: exact values, the same for every seed
+        ratio = stats.geometric_mean([max(t.values()) / max(b.values()) for t, b in pooled])
+        holds = (ratio < claim.threshold) == (claim.direction == "below")
+        return {**_ours(ours or {}, names[claim.pairs[0][0][0]]), "compared_with": names[claim.pairs[0][1][0]],
+                "effect": ratio, "effect_ci_low": ratio, "effect_ci_high": ratio, "test": "counts, exact",
+                "n_seeds": min(len(t) for t, _ in pooled), "verdict": stats.REPRODUCED if holds else stats.CONTRADICTED,
+                "reason": f"a count ratio of {ratio:.3g} (threshold {claim.threshold:g}, {claim.direction})"}, used  # fmt: skip
+    if paired and len(pooled) == 1:
+        c = stats.compare_paired(*pooled[0], threshold=claim.threshold)
+    else:
+        c = stats.compare_pooled([(list(t.values()), list(b.values())) for t, b in pooled], threshold=claim.threshold)
     pairs = "; ".join(
         f"{names[a]}/{names[b]}" if ma == mb else f"{names[a]} {ma} / {names[b]} {mb}"
         for (a, ma), (b, mb) in claim.pairs
     )  # a model against itself: say which metrics
-    reason = f"geometric mean of {pairs} per seed: {reason}"
-    if kept < len(claim.pairs):
-        reason += f" ({kept} of {len(claim.pairs)} pairs run)"
-    return {**_ours(ours, first), "compared_with": pairs, **_effect(effect), "verdict": verdict, "reason": reason}, used
+    n = min(min(len(t), len(b)) for t, b in pooled)
+    reason = f"{pairs} ({c.test}): {_span(c)}"
+    if len(pooled) < len(claim.pairs):
+        reason += f" ({len(pooled)} of {len(claim.pairs)} pairs run)"
+    found = {**_ours(ours or {}, names[claim.pairs[0][0][0]]), "compared_with": pairs, **_compared(c, claim),
+             "n_seeds": n}  # fmt: skip
+    found["verdict"] = stats.decide(found["p_claim"], found["p_against"], n)
+    return {**found, "reason": reason}, used
 
 
 def _value(claim, protocol, recs, paper_value):
@@ -285,19 +341,13 @@ def _value(claim, protocol, recs, paper_value):
     values = seed_values(used, claim.metric)
     if not values:
         return _not_measured(claim.ours, protocol), used
-    ours = stats.mean_interval(list(values.values()))
-    found = {**_ours(values, model), "n_seeds": ours.n}
-    if math.isfinite(paper_value):
-        found.update(
-            effect=ours.estimate / paper_value,
-            effect_ci_low=ours.low / paper_value,
-            effect_ci_high=ours.high / paper_value,
-        )
-    verdict, reason = (
-        stats.value_verdict(ours, paper_value)
-        if math.isfinite(paper_value)
-        else (stats.NOT_MEASURED, "the paper gives no number")
-    )
+    ours = stats.geometric_interval(list(values.values()))
+    found = {**_ours(values, model), "n_seeds": ours.n, "test": f"equivalence: within a factor {claim.margin:g}"}
+    if not math.isfinite(paper_value):
+        return {**found, "verdict": stats.NOT_MEASURED, "reason": "the paper gives no number"}, used
+    found.update(effect=ours.estimate / paper_value, effect_ci_low=ours.low / paper_value,
+                 effect_ci_high=ours.high / paper_value)  # fmt: skip
+    verdict, reason = stats.value_verdict(ours, paper_value, claim.margin)
     return {**found, "verdict": verdict, "reason": reason}, used
 
 
@@ -308,7 +358,8 @@ def _count(claim, protocol, recs, paper_value):
         return _not_measured(claim.ours, protocol), used
     counts = sorted(set(values.values()))
     ours = counts[-1]
-    found = {"ours_model": model, "ours_mean": ours, "ours_best": counts[0], "n_seeds": len(values)}
+    found = {"ours_model": model, "ours_geomean": ours, "ours_best": counts[0], "n_seeds": len(values),
+             "test": f"count within {claim.tolerance:.0%}"}  # fmt: skip
     if not math.isfinite(paper_value):
         return {**found, "verdict": stats.NOT_MEASURED, "reason": "the paper gives no count"}, used
     found["effect"] = ours / paper_value

@@ -18,7 +18,15 @@ from experiments.harness.atomic import write_atomic
 from experiments.harness.tables import read_rows, to_markdown, write_csv
 
 ORDER = ("paper", "quick", "smoke")  # profiles in this order, others after by name
-VERDICTS = (stats.REPRODUCED, stats.CONTRADICTED, stats.INCONCLUSIVE, stats.NOT_MEASURED)
+VERDICTS = (
+    stats.REPRODUCED,
+    stats.CONTRADICTED,
+    stats.OURS_LOWER,
+    stats.OURS_HIGHER,
+    stats.INDICATIVE,
+    stats.INCONCLUSIVE,
+    stats.NOT_MEASURED,
+)
 
 
 def profiles(tables: Path) -> list[str]:
@@ -66,9 +74,9 @@ def _paper(row: dict) -> str:
 def _ours(row: dict) -> str:
     """Our effect with its interval and n; for a count, the count; for a value, the mean."""
     if _is_count(row):
-        return _g(_num(row.get("ours_mean")), count=True)
+        return _g(_num(row.get("ours_geomean", row.get("ours_mean"))), count=True)
     if not row.get("compared_with"):  # a value claim: our mean against the paper's number
-        text = interval(row, "ours_mean", "ci_low", "ci_high")
+        text = interval(row, "ours_geomean", "ci_low", "ci_high")
     else:
         text = interval(row, "effect", "effect_ci_low", "effect_ci_high")
     return f"{text} (n {row.get('n_seeds', 0)})" if text else ""
@@ -90,18 +98,23 @@ def ledger_markdown(rows: list[dict]) -> str:
         "`make tune`) and *LSQ head* (GMNM's mixture weights solved exactly each step, `*_lsq`; competitors "
         "with a least-squares head get theirs, the others run as written).",
         "",
-        "**How a verdict is reached.** *ours*: the mean over seeds with its 95 % percentile-bootstrap interval "
-        "(`experiments/analysis/stats.py`, scipy.stats.bootstrap, 10,000 resamples) and our best seed (the paper does not "
-        "say whether Tables 1, 5 and 6 give means or best runs; we judge the distribution). *effect*: a ratio "
-        "of our metric to the strongest competitor's (or of the pairs the claim names), the geometric mean of "
-        "per-seed ratios where seeds pair (same seed, same data), with its interval. *reproduced*: the whole "
-        "interval lies on the claimed side of the threshold (1 unless the claim says more: 0.1 for an order of "
-        "magnitude, 10 for KAN's test loss exploding, 1.1 for no noticeable slowdown, 2 for a similar parameter "
-        "count); *contradicted*: it lies wholly on the other side; *inconclusive*: it spans the threshold, or "
-        "fewer than 3 seeds; *not measured here*: no run, with the reason. The *paper* column holds the same "
-        "effect computed from the paper's own tables, where they give numbers. Values (C5) and KAN's test loss "
-        "'eventually' exploding (C3) are judged only under the `paper` profile: `quick` trains a tenth of the "
-        "steps. Parameter counts (C11) agree within 1 %.",
+        "**How a verdict is reached** (`experiments/analysis/stats.py`, docs/choices.md). *ours*: the geometric "
+        "mean over seeds with the t interval of the mean log value (95 %), and our best seed. *effect*: our metric "
+        "over the competitor's as a ratio of geometric means, with Welch's t interval on the log values, unpaired "
+        "(seed s of two models shares the data but no randomness of its own); a model set against itself (KAN's "
+        "final test loss over its minimum) is paired by run. Samples with no spread are exact values. *p*: one-sided "
+        "tests that the effect lies on the claimed side of the threshold (1 unless the claim says more: 0.1 for an "
+        "order of magnitude, 10 for KAN's test loss exploding, 1.1 for no noticeable slowdown, 2 for a similar "
+        "parameter count) or on the other; a rank claim is an intersection-union test (GMNM must beat every "
+        "competitor, each by its own test; against it, the strongest competitor after Holm's adjustment), and "
+        "Holm's adjustment runs again across the rows of one claim. *reproduced* / *contradicted*: the adjusted p "
+        "below 0.025 (the 95 % interval wholly on one side); *inconclusive*: neither, or fewer than 3 seeds. A "
+        "value agrees when our interval lies within a factor 2 of the paper's number (*ours lower* / *ours "
+        "higher* when it lies wholly outside). *indicative*: what a row reads under a profile other than the "
+        "paper's protocol, which never decides (the row says how the profile differs). *improvement*: the "
+        "probability that a run of ours has the lower value (Mann-Whitney), with its bootstrap interval. The "
+        "*paper* column holds the same effect computed from the paper's own tables, and *paper supports* says "
+        "whether they support the paper's sentence. Parameter counts (C11) agree within 1 %.",
         "",
     ]
     for profile in dict.fromkeys(r["profile"] for r in rows):
@@ -133,7 +146,7 @@ def ledger_markdown(rows: list[dict]) -> str:
                         r["protocol"],
                         _paper(r),
                         (
-                            interval(r, "ours_mean", "ci_low", "ci_high")
+                            interval(r, "ours_geomean", "ci_low", "ci_high")
                             + (f"; {_g(_num(r['ours_best']))}" if r.get("ours_best") else "")
                         ),
                         r.get("compared_with", ""),

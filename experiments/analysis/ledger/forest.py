@@ -1,0 +1,65 @@
+"""The ledger on one screen: a forest plot, results/figures/claims_<profile>.png (make report).
+
+A row per (claim, case, protocol) that has an effect: the effect and its 95 % interval on a log axis, the
+claim's threshold (a grey tick), the paper's own effect from its tables (a black cross), the verdict as
+the colour, rows that are only indicative (a profile other than the paper's protocol) drawn hollow.
+"""
+
+from __future__ import annotations
+
+import math
+
+from experiments.analysis import stats
+
+COLOURS = {stats.REPRODUCED: "tab:green", stats.CONTRADICTED: "tab:red", stats.INCONCLUSIVE: "tab:gray",
+           stats.OURS_LOWER: "tab:blue", stats.OURS_HIGHER: "tab:orange"}  # fmt: skip
+
+
+def _num(value) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def plotted(rows: list[dict]) -> list[dict]:
+    """The rows with a finite effect (rank, ratio and value claims that measured something)."""
+    return [r for r in rows if math.isfinite(_num(r.get("effect"))) and r.get("metric") != "n_params"]
+
+
+def figure(rows: list[dict], profile: str):
+    """rows: one profile's ledger rows; returns the figure (None when no row has an effect)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    shown = plotted(rows)
+    if not shown:
+        return None
+    fig, ax = plt.subplots(figsize=(9, 1.2 + 0.22 * len(shown)))
+    for y, r in enumerate(reversed(shown)):
+        verdict = r.get("reads") or r["verdict"]
+        colour = COLOURS.get(verdict, "tab:gray")
+        hollow = r["verdict"] == stats.INDICATIVE
+        effect, low, high = _num(r["effect"]), _num(r.get("effect_ci_low")), _num(r.get("effect_ci_high"))
+        if math.isfinite(low) and math.isfinite(high):
+            ax.plot([low, high], [y, y], color=colour, lw=1.6)
+        ax.plot([effect], [y], "o", color=colour, mfc="white" if hollow else colour, ms=5)
+        threshold = _num(r.get("threshold")) if r.get("threshold") not in (None, "") else 1.0
+        ax.plot([threshold], [y], "|", color="0.4", ms=9)
+        paper = _num(r.get("paper"))
+        if math.isfinite(paper) and r.get("paper_note"):  # an effect the paper's own tables give
+            ax.plot([paper], [y], "x", color="k", ms=5)
+    labels = [f"{r['claim']} {r['case']} ({r['protocol']})" for r in reversed(shown)]
+    ax.set_yticks(range(len(shown)), labels, fontsize=6)
+    ax.set_xscale("log")
+    ax.set_xlabel("effect: GMNM's metric over the competitor's (or the claim's pair), 95 % interval")
+    ax.grid(alpha=0.3, axis="x")
+    ax.set_ylim(-0.8, len(shown) - 0.2)
+    legend = [Line2D([], [], color=c, marker="o", ls="-", label=v) for v, c in COLOURS.items()]
+    legend += [Line2D([], [], color="tab:gray", marker="o", mfc="white", ls="", label="indicative (hollow)"),
+               Line2D([], [], color="0.4", marker="|", ls="", ms=9, label="the claim's threshold"),
+               Line2D([], [], color="k", marker="x", ls="", label="the paper's own effect")]  # fmt: skip
+    ax.legend(handles=legend, fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    ax.set_title(f"The claims under profile {profile}: {len(shown)} rows with an effect", fontsize=9)
+    fig.tight_layout()
+    return fig

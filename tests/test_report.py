@@ -163,7 +163,11 @@ def test_docs_and_readme_summary_are_regenerated_from_the_tables(compose_cfg, tm
         f"| fit1d | level 2 (a, b, c) = (5, 0.1, 0) | smoke | final test MSE, mean | 1 | {glance['ours']} |" in readme
     )
     results = (tmp_path / "docs" / "results.md").read_text()
-    assert "**fit1d_winners_smoke.csv**" in results and "](../results/figures/fit1d_smoke.png)" in results
+    assert (
+        "**The 1-D analogue (fit1d): our best model per level and protocol** (`smoke`; `results/tables/fit1d_winners_smoke.csv`)"
+        in results
+    )
+    assert "](../results/figures/fit1d_smoke.png)" in results and "| model |" in results  # readable column names
 
 
 def test_provenance_spans_a_group_of_seeds_to_its_end():

@@ -75,7 +75,21 @@ def markdown_table(table: pd.DataFrame, columns: list[str] | tuple[str, ...]) ->
             [k for k in table.columns if k.startswith(c[:-1])] if c.endswith("*") else [c] if c in table.columns else []
         )
     ]
-    return to_markdown(table[chosen].astype(str).map(_cell))
+    return to_markdown(table[chosen].astype(str).map(_cell).rename(columns=heading))
+
+
+WORDS = {"mse": "MSE", "bce": "BCE", "ce": "CE", "l2": "L2", "nmse": "NMSE", "ms": "ms", "ci": "CI", "lsq": "LSQ",
+         "gmnm": "GMNM", "kan": "KAN", "mlp": "MLP", "rbf": "RBF", "pinn": "PINN", "t4": "T4", "acc": "accuracy",
+         "pct": "%", "n": "n", "log10": "log10"}  # fmt: skip
+
+
+def heading(column: str) -> str:
+    """A column's name for a reader: 'min_test_bce_mean' -> 'min test BCE mean', 'label' -> 'model'."""
+    if column == "label":
+        return "model"
+    if column == "n_params":
+        return "parameters"
+    return " ".join(WORDS.get(w, w) for w in column.split("_")).replace("n params", "parameters")
 
 
 def glance_markdown(tables: Path) -> str:
@@ -109,9 +123,14 @@ def results_markdown(out_dir: Path, link_root: str) -> str:
     for section in sections():
         body = []
         for profile in _profiles(tables):
-            for pattern, columns in section.tables:
+            for pattern, heading, columns in section.tables:
                 for path in sorted(tables.glob(f"{pattern}_{profile}.csv")):
-                    body += [f"**{path.name}**", "", markdown_table(read_csv(path), columns), ""]
+                    body += [
+                        f"**{heading}** (`{profile}`; `results/tables/{path.name}`)",
+                        "",
+                        markdown_table(read_csv(path), columns),
+                        "",
+                    ]
             for pattern in section.figures:
                 for path in sorted(figures.glob(f"{pattern}_{profile}.png")):
                     body += [f"![{path.stem}]({link_root}/figures/{path.name})", ""]

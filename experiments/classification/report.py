@@ -115,9 +115,14 @@ class ClassificationReport(FamilyReport):
         about="Parameter counts beside Table 2; losses as Table 3 reports them (minimum over epochs, the test one "
         "selected on the test set) and, honestly, at the epoch of lowest validation loss.",
         tables=(
-            ("classification_table2", ("dataset", "label", "n_params", "paper_n_params", "diff_pct")),
+            (
+                "classification_table2",
+                "Table 2: parameter counts",
+                ("dataset", "label", "n_params", "paper_n_params", "diff_pct"),
+            ),
             (
                 "classification_table3",
+                "Table 3: losses",
                 (
                     "dataset",
                     "label",

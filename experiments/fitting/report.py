@@ -21,6 +21,7 @@ from experiments.harness.tables import (
     Context,
     FamilyReport,
     Section,
+    by_kind,
     by_row,
     color,
     config_value,
@@ -110,11 +111,13 @@ def winner_table(summary: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def figure(records: list[dict]):
+def figure(records: list[dict], kind: str = "as written"):
+    """Fig. 2's layout for one kind of training (as written, tuned, LSQ head): a row per level with the
+    target, the train and the test MSE, a handful of curves a panel, the legend beside the panels."""
     import matplotlib.pyplot as plt
 
     levels = sorted({config_value(r, "task.level") for r in records})
-    fig, axes = plt.subplots(len(levels), 3, figsize=(13, 3.1 * len(levels)), squeeze=False)
+    fig, axes = plt.subplots(len(levels), 3, figsize=(14, 3.1 * len(levels)), squeeze=False)
     for row, level in zip(axes, levels):
         recs = [r for r in records if config_value(r, "task.level") == level]
         _plot_target(row[0], recs[0]["config"]["task"])
@@ -122,18 +125,13 @@ def figure(records: list[dict]):
             for _, group in by_row(recs):
                 finished = [r for r in group if r["status"] == "complete"] or group
                 band = curve_band(finished, f"{split}_mse")
-                plot_band(
-                    ax,
-                    band["step"],
-                    band,
-                    color(group[0]),
-                    f"{label(group[0])} ({group[0]['summary']['n_params']:,} params)",
-                )
+                name = f"{label(group[0])} ({group[0]['summary']['n_params']:,} params)"
+                plot_band(ax, band["step"], band, color(group[0]), name)
             ax.set_yscale("log")
-            ax.set_title(f"level {level}: {split} MSE")
+            ax.set_title(f"level {level}: {split} MSE ({kind})")
             ax.set_xlabel("step")
             ax.grid(alpha=0.3)
-        row[2].legend(fontsize=7)
+        row[2].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
     fig.tight_layout()
     return fig
 
@@ -166,11 +164,12 @@ class FittingReport(FamilyReport):
         tables=tuple(
             (
                 f"{e}_winners",
+                f"{'Fig. 2' if e == 'fit2d' else 'The 1-D analogue'} ({e}): our best model per level and protocol",
                 ("level", "protocol", "ours_best_model", "mean_*", "log10_best_mlp_over_gmnm", "paper_best_model"),
             )
             for e in ("fit2d", "fit1d")
         ),
-        figures=("fit2d", "fit1d"),
+        figures=("fit2d", "fit2d_tuned", "fit2d_lsq", "fit1d", "fit1d_tuned", "fit1d_lsq"),
         order=(4, 1),
     )
 
@@ -183,9 +182,11 @@ class FittingReport(FamilyReport):
         return out
 
     def figures(self, records, tables, ctx):
-        return {
-            e: figure([r for r in records if r["experiment"] == e]) for e in sorted({r["experiment"] for r in records})
-        }
+        out = {}
+        for e in sorted({r["experiment"] for r in records}):
+            for kind, suffix, recs in by_kind([r for r in records if r["experiment"] == e]):
+                out[f"{e}{suffix}"] = figure(recs, kind)  # a handful of curves a panel
+        return out
 
     def lines(self, tables):
         return [

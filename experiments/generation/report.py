@@ -124,9 +124,14 @@ class GenerationReport(FamilyReport):
         title="Image generation (§5.2, Tables 4-5, Fig. 5)",
         about="Parameter counts beside Table 4; minimum train and test MSE over epochs beside Table 5.",
         tables=(
-            ("generation_table4", ("dataset", "label", "n_params", "paper_n_params", "diff_pct")),
+            (
+                "generation_table4",
+                "Table 4: parameter counts",
+                ("dataset", "label", "n_params", "paper_n_params", "diff_pct"),
+            ),
             (
                 "generation_table5",
+                "Table 5: reconstruction losses",
                 (
                     "dataset",
                     "label",

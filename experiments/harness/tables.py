@@ -89,6 +89,23 @@ def experiments_in_order(names: Iterable[str]) -> list[str]:
     return [e for e in lineup if e in names] + sorted(names - set(lineup))
 
 
+# The kinds of training a figure draws apart, so that a panel holds a handful of curves: (name, file suffix)
+KINDS = (("as written", ""), ("tuned", "_tuned"), ("LSQ head", "_lsq"))
+
+
+def kind_of(record: dict) -> str:
+    """as written (the paper's protocol, heads trained), tuned (the tuned protocol) or LSQ head."""
+    if protocol_of(record) == "tuned":
+        return "tuned"
+    return "LSQ head" if head_of(record) == LSQ else "as written"
+
+
+def by_kind(records: list[dict]) -> list[tuple[str, str, list[dict]]]:
+    """(kind, file-name suffix, its records) for each kind of training present, in KINDS' order."""
+    return [(name, suffix, [r for r in records if kind_of(r) == name]) for name, suffix in KINDS
+            if any(kind_of(r) == name for r in records)]  # fmt: skip
+
+
 def by_row(records: list[dict]) -> list[tuple[tuple[str, str], list[dict]]]:
     """((protocol, model), its records) in table order."""
     groups: dict[tuple[str, str], list[dict]] = {}

@@ -27,6 +27,7 @@ from experiments.harness.tables import (
     Context,
     FamilyReport,
     Section,
+    by_kind,
     by_model,
     by_row,
     color,
@@ -165,7 +166,7 @@ def figure(records: list[dict], suptitle: str = ""):
         ax.grid(alpha=0.3)
     for col in range(n_phases):
         axes[-1, col].set_xlabel("step" if col == 0 else "step (one L-BFGS step: up to 20 iterations)")
-    axes[0, 0].legend(fontsize=8)
+    axes[0, -1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)  # beside the curves
     fig.suptitle(suptitle, fontsize=10)
     fig.tight_layout()
     return fig
@@ -191,6 +192,7 @@ class PoissonReport(FamilyReport):
         tables=(
             (
                 "poisson_widths",
+                "Eq. 4's error against the Gaussians' initial width",
                 (
                     "label",
                     "sigma_over_spacing",
@@ -203,6 +205,7 @@ class PoissonReport(FamilyReport):
             ),
             (
                 "poisson_[tp]*",
+                "Table 1: the Poisson problem, per model",
                 (
                     "label",
                     "architecture",
@@ -218,7 +221,8 @@ class PoissonReport(FamilyReport):
                 ),
             ),
         ),
-        figures=("poisson_fig3_*", "poisson_pde-*", "poisson_widths_*"),
+        # names before "_<profile>.png"; "poisson_fig3_*" matched none of them, so Fig. 3 was missing from the pages
+        figures=("poisson_fig3", "poisson_fig3_tuned", "poisson_fig3_lsq", "poisson_pde-*", "poisson_widths"),
         order=(4, 2),
     )
 
@@ -241,7 +245,8 @@ class PoissonReport(FamilyReport):
             gmnm = by_model(ctx.paper[TABLE1]).get("gmnm", {}).get("min_l2")
             out["poisson_widths"] = widths.figure(widths.table(study), study, scans, float(gmnm) if gmnm else None)
         for _, _, name, recs in problems(rest):
-            out[name.replace("table1", "fig3")] = figure(recs, f"problem: {recs[0]['problem']}")
+            for kind, suffix, mine in by_kind(recs):  # a handful of curves a panel
+                out[name.replace("table1", "fig3") + suffix] = figure(mine, f"problem: {recs[0]['problem']} ({kind})")
         return out
 
     def lines(self, tables):

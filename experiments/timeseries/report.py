@@ -74,6 +74,7 @@ class TimeSeriesReport(FamilyReport):
         tables=(
             (
                 "timeseries_table6",
+                "Table 6: the time series, per model",
                 (
                     "label",
                     "n_params_trainable",

@@ -146,6 +146,7 @@ class AblationReport(FamilyReport):
         tables=(
             (
                 "ablation",
+                "Each reading of Eq. 3 against the protocol's GMNM",
                 (
                     "experiment",
                     "variant",

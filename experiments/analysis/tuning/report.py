@@ -114,7 +114,13 @@ class TuningReport(FamilyReport):
         about="Every model of an experiment tuned with the same number of trials and the same training "
         "budget per trial, scored on validation data only (never the test set or an exact solution); "
         "failed trials diverged. The tuned protocol's rows in the tables above run the chosen values.",
-        tables=(("tuned", ("experiment", "model", "trials", "failed", "best_value", "objective", "chosen")),),
+        tables=(
+            (
+                "tuned",
+                "The values each model's study chose",
+                ("experiment", "model", "trials", "failed", "best_value", "objective", "chosen"),
+            ),
+        ),
         figures=("tuning_*",),
         order=(80,),
     )

@@ -5,7 +5,10 @@ from experiments.harness.tables import FamilyReport, Section, by_row, first, fra
 
 class SineReport(FamilyReport):
     section = Section(
-        title="Toy: a sine", about="Final test MSE over seeds.", tables=(("toy", ("label", "mean")),), figures=("toy",)
+        title="Toy: a sine",
+        about="Final test MSE over seeds.",
+        tables=(("toy", "The sine, per model", ("label", "final_test_mse_mean")),),
+        figures=("toy",),
     )
 
     def tables(self, records, ctx):

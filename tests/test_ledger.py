@@ -250,8 +250,13 @@ def test_pages_render_every_row_and_the_readme_block(tmp_path):
     assert page.count("\n| C") + page.count("\n| B") == len(rows) and "**reproduced**" in page
     assert "abc123; cpu; 40 s" in page
     short = render.short_markdown(render.all_rows(tables))
-    assert "| C2 | level 1 (a, b, c) = (5, 0, 0) | paper | GMNM best at every level | 0.3 " in short
-    assert short.count("| C11 |") == len([r for r in rows if r["claim"] == "C11"])  # not measured, still listed
+    # the decided rows only, then one sentence counting the rest
+    assert "| C2 | level 1 (a, b, c) = (5, 0, 0) | as written | paper | GMNM best at every level | 0.3 " in short
+    assert "| C11 |" not in short and short.count("\n| C") == sum(render.decided(r) for r in rows)
+    assert short.endswith(
+        f"{sum(r['verdict'] == stats.NOT_MEASURED for r in rows)} not measured here: every row in "
+        "[results/CLAIMS.md](results/CLAIMS.md)."
+    )
     assert render.short_markdown([]) == "No ledger yet: run `make quick`."
 
 

@@ -167,7 +167,7 @@ def test_docs_and_readme_summary_are_regenerated_from_the_tables(compose_cfg, tm
         "**The 1-D analogue (fit1d): our best model per level and protocol** (`smoke`; `results/tables/fit1d_winners_smoke.csv`)"
         in results
     )
-    assert "](../results/figures/fit1d_smoke.png)" in results and "| model |" in results  # readable column names
+    assert "](../results/figures/fit1d_smoke.png)" in results and "| ours best model |" in results  # columns in words
 
 
 def test_provenance_spans_a_group_of_seeds_to_its_end():

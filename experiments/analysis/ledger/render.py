@@ -13,7 +13,6 @@ import pandas as pd
 
 from experiments.analysis import stats
 from experiments.analysis.ledger.build import COLUMNS
-from experiments.analysis.ledger.spec import PROTOCOL_LABELS
 from experiments.harness.atomic import write_atomic
 from experiments.harness.tables import read_rows, to_markdown, write_csv
 
@@ -123,8 +122,18 @@ def ledger_markdown(rows: list[dict]) -> str:
         parts += [
             f"## Profile `{profile}`",
             "",
-            "Rows: " + ", ".join(f"{n} {v}" for v, n in tally.items()) + ".",
+            "Rows: " + ", ".join(f"{n} {v}" for v, n in tally.items() if n) + ".",
             "",
+            *(
+                []
+                if any(r.get("test") for r in mine)
+                else [
+                    "*These rows were written by the ledger's first statistics* (percentile-bootstrap intervals paired "
+                    "by seed index, no correction for multiplicity, rows of a scaled-down profile decided as if they were "
+                    "the paper's protocol); the method above judges them again when their runs are re-run.",
+                    "",
+                ]
+            ),
             _table(
                 [
                     "claim",
@@ -172,35 +181,41 @@ def ledger_markdown(rows: list[dict]) -> str:
     return "\n".join(parts).rstrip() + "\n"
 
 
+DECIDED = (stats.REPRODUCED, stats.CONTRADICTED, stats.OURS_LOWER, stats.OURS_HIGHER)
+
+
+def decided(row: dict) -> bool:
+    """A row the ledger decides: its verdict one of DECIDED, reached by the current statistics (a row of a
+    table written before them has no `test` column and is not counted as decided)."""
+    return row.get("verdict") in DECIDED and bool(row.get("test"))
+
+
 def short_markdown(rows: list[dict]) -> str:
-    """The README's table: a line per claim and case (and profile where it measured anything), the
-    paper's number, our effect as written, and the verdict under each protocol."""
+    """The README's table: the decided rows only (the paper's number, our effect, the verdict), then one
+    sentence counting the rest, with a link to the whole ledger."""
     if not rows:
         return "No ledger yet: run `make quick`."
-    groups: dict[tuple, dict[str, dict]] = {}
-    for r in rows:
-        groups.setdefault((r["profile"], r["claim"], r["case"]), {})[r["protocol"]] = r
-    measured = {
-        (c, k) for (p, c, k), g in groups.items() if any(r["verdict"] != stats.NOT_MEASURED for r in g.values())
-    }
-    lines, shown = [], set()
-    for (profile, claim, case), g in groups.items():
-        any_here = any(r["verdict"] != stats.NOT_MEASURED for r in g.values())
-        if not any_here and ((claim, case) in measured or (claim, case) in shown):
-            continue  # measured under another profile, or already listed as not measured
-        shown.add((claim, case))
-        first = g.get(PROTOCOL_LABELS["paper"]) or next(iter(g.values()))
-        lines.append(
-            [
-                claim,
-                case,
-                profile,
-                _paper(first),
-                _ours(first),
-                *[g[label]["verdict"] if label in g else "" for label in PROTOCOL_LABELS.values()],
-            ]
-        )
-    return _table(["claim", "case", "profile", "paper", "ours, as written", *PROTOCOL_LABELS.values()], lines)
+    shown = [r for r in rows if decided(r)]
+    lines = [[r["claim"], r["case"], r["protocol"], r["profile"], _paper(r), _ours(r), f"**{r['verdict']}**"]
+             for r in shown]  # fmt: skip
+    rest = [r for r in rows if not decided(r)]
+    counts = {
+        "indicative (a profile other than the paper's protocol)": sum(r["verdict"] == stats.INDICATIVE for r in rest),
+        "inconclusive": sum(r["verdict"] == stats.INCONCLUSIVE and bool(r.get("test")) for r in rest),
+        "not measured here": sum(r["verdict"] == stats.NOT_MEASURED for r in rest),
+        "from the ledger's first statistics (to be judged again when re-run)": sum(not r.get("test") for r in rest
+                                                                                   if r["verdict"] != stats.NOT_MEASURED),
+    }  # fmt: skip
+    lead = (
+        f"{len(shown)} decided row(s) above; the other {len(rest)}"
+        if shown
+        else f"No row decided yet; the {len(rest)} rows"
+    )
+    sentence = (f"{lead}: " + ", ".join(f"{n} {what}" for what, n in counts.items() if n)
+                + ": every row in [results/CLAIMS.md](results/CLAIMS.md).")  # fmt: skip
+    if not lines:
+        return sentence
+    return _table(["claim", "case", "protocol", "profile", "paper", "ours", "verdict"], lines) + "\n\n" + sentence
 
 
 def write(out_dir: Path) -> list[Path]:

@@ -1,4 +1,4 @@
-"""Claims on trials: one process trains a trial, a stale claim is taken over, two sweeps share a store."""
+"""Locks on trials: one process trains a trial, a stale lock is taken over, two sweeps share a store."""
 
 import json
 import os
@@ -8,19 +8,19 @@ import sys
 import time
 
 from experiments.harness import locks
-from experiments.harness.locks import Claims, is_stale, lock_path
+from experiments.harness.locks import TrialLocks, is_stale, lock_path
 from experiments.harness.store import ResultStore
 
 
 def test_a_claimed_trial_is_refused_to_a_second_claimant(tmp_path):
     record = tmp_path / "fit2d" / "k1.json"
-    with Claims() as first:
-        assert first.claim(record)
+    with TrialLocks() as first:
+        assert first.acquire(record)
         who = json.loads(lock_path(record).read_text())
         assert (who["host"], who["pid"]) == (socket.gethostname(), os.getpid())
-        assert not Claims().claim(record)  # held by a live process (this one)
+        assert not TrialLocks().acquire(record)  # held by a live process (this one)
     assert not lock_path(record).exists()  # released
-    assert Claims().claim(record)
+    assert TrialLocks().acquire(record)
 
 
 def test_the_claim_of_a_dead_process_is_taken_over(tmp_path):
@@ -29,8 +29,8 @@ def test_the_claim_of_a_dead_process_is_taken_over(tmp_path):
     lock_path(record).parent.mkdir(parents=True)
     lock_path(record).write_text(json.dumps({"host": socket.gethostname(), "pid": int(dead.stdout)}))
     assert is_stale(lock_path(record))
-    with Claims() as taker:
-        assert taker.claim(record)
+    with TrialLocks() as taker:
+        assert taker.acquire(record)
         assert json.loads(lock_path(record).read_text())["pid"] == os.getpid()
 
 
@@ -46,8 +46,8 @@ def test_a_claim_from_another_host_is_stale_only_once_its_heartbeat_stops(tmp_pa
 def test_heartbeat_keeps_a_held_claim_fresh(tmp_path, monkeypatch):
     monkeypatch.setattr(locks, "HEARTBEAT_S", 0.05)
     record = tmp_path / "k1.json"
-    with Claims() as holder:
-        holder.claim(record)
+    with TrialLocks() as holder:
+        holder.acquire(record)
         old = time.time() - 1000
         os.utime(lock_path(record), (old, old))
         time.sleep(0.3)

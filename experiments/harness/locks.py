@@ -1,4 +1,4 @@
-"""Claims on trials, so that sweeps sharing one result store never train a trial twice.
+"""Locks on trials, so that sweeps sharing one result store never train a trial twice.
 
 A process claims a trial by creating `<store>/<experiment>/.<key>.lock` with O_CREAT | O_EXCL,
 which is atomic on local file systems and on NFS v3+; the file holds the owner's host, PID and
@@ -63,8 +63,8 @@ def _alive(pid: int) -> bool:
     return True
 
 
-class Claims:
-    """The trials this process holds: claim(path) before training, release() after (also on error)."""
+class TrialLocks:
+    """The trials this process holds: acquire(path) before training, release() after (also on error)."""
 
     def __init__(self):
         self.held: list[Path] = []
@@ -72,7 +72,7 @@ class Claims:
         self._beat: threading.Thread | None = None
         self._me = {"host": socket.gethostname(), "pid": os.getpid()}
 
-    def claim(self, record_path: Path) -> bool:
+    def acquire(self, record_path: Path) -> bool:
         """True if this process now holds the trial of record_path; False if another live one does."""
         path = lock_path(record_path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -123,7 +123,7 @@ class Claims:
 
     def _start_heartbeat(self) -> None:
         if self._beat is None:
-            self._beat = threading.Thread(target=self._heartbeat, daemon=True, name="claims-heartbeat")
+            self._beat = threading.Thread(target=self._heartbeat, daemon=True, name="trial-locks-heartbeat")
             self._beat.start()
 
     def _heartbeat(self) -> None:
@@ -132,7 +132,7 @@ class Claims:
                 with contextlib.suppress(FileNotFoundError):
                     os.utime(path)
 
-    def __enter__(self) -> Claims:
+    def __enter__(self) -> TrialLocks:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -37,7 +37,7 @@ from experiments.harness.env import (
     vectorize,
 )
 from experiments.harness.errors import ConfigError, UserError, exit_with
-from experiments.harness.locks import Claims, lock_path, owner
+from experiments.harness.locks import TrialLocks, lock_path, owner
 from experiments.harness.lsq import HeadSolver
 from experiments.harness.schema import validate
 from experiments.harness.store import ResultStore, remove_if_empty
@@ -96,14 +96,14 @@ def _claim_and_train(
     overrides: list[str] | None,
     sweep_keys: list[str],
 ) -> list[dict]:
-    with Claims() as claims:
+    with TrialLocks() as locks:
         records, todo = {}, []
         for s in seeds:
             key = trials[s][2]
             if (record := store.finished(cfg.experiment_name, key)) is not None:
                 log.info("skip %s/%s: already in %s", cfg.experiment_name, key, store.root)
                 records[s] = record
-            elif not claims.claim(store.path(cfg.experiment_name, key)):
+            elif not locks.acquire(store.path(cfg.experiment_name, key)):
                 who = owner(lock_path(store.path(cfg.experiment_name, key)))
                 log.info(
                     "skip %s/%s: claimed by %s:%s, which is training it",

@@ -315,3 +315,12 @@ def test_bad_device_is_explained(compose_cfg):
         pytest.skip("CUDA present")
     with pytest.raises(ValueError, match="CUDA is not available here; use trainer.device=auto"):
         run_trial(compose_cfg("model=mlp_relu", "profile=smoke", "trainer.device=cuda"))
+
+
+def test_a_runs_median_step_time_is_over_its_evaluation_blocks():
+    from experiments.harness.train import TrainResult
+
+    result = TrainResult(phase_steps=[0], phase_times_s=[0.0])
+    for seconds, step in ((0.10, 10), (0.01, 20), (0.02, 30)):  # a slow first block (warm-up), then fast ones
+        result.clock(seconds, step, step)
+    assert result.median_ms_per_step == pytest.approx(2.0) and result.ms_per_step == pytest.approx(13.0 / 3)

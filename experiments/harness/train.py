@@ -11,6 +11,7 @@ finite.
 from __future__ import annotations
 
 import math
+import statistics
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -52,6 +53,7 @@ class TrainResult:
     train_time_s: float = 0.0  # optimizer steps only, evaluations excluded
     phase_steps: list[int] = field(default_factory=list)
     phase_times_s: list[float] = field(default_factory=list)
+    block_ms: list[float] = field(default_factory=list)  # ms per step of each block between evaluations
 
     @property
     def ms_per_step(self) -> float:
@@ -69,7 +71,15 @@ class TrainResult:
             self.status = "diverged"
         return finite
 
+    @property
+    def median_ms_per_step(self) -> float:
+        """The median over the evaluation blocks of their ms per step: a run's step time that a slow block
+        (a loaded machine, the first block's warm-up) moves less than the mean."""
+        return statistics.median(self.block_ms) if self.block_ms else float("nan")
+
     def clock(self, seconds: float, phase_steps: int, step: int) -> None:
+        if step > self.steps:
+            self.block_ms.append(1000 * seconds / (step - self.steps))
         self.train_time_s += seconds
         self.phase_times_s[-1] += seconds
         self.phase_steps[-1] = phase_steps

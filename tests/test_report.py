@@ -155,13 +155,12 @@ def test_docs_and_readme_summary_are_regenerated_from_the_tables(compose_cfg, tm
         for r in read_rows(out / "tables" / "fit1d_smoke.csv")
         if r["metric"] == "final_test_mse"
     }
-    assert glance["ours"] == f"GMNM {means['gmnm']:.2g}; MLP (ReLU) {means['mlp_relu']:.2g}"
-    assert glance["ours_best"] == ("GMNM" if means["gmnm"] < means["mlp_relu"] else "MLP (ReLU)")
+    best = "GMNM" if means["gmnm"] < means["mlp_relu"] else "MLP (ReLU)"
+    assert (glance["ours_best"], glance["gmnm"], glance["against"]) == (best, "GMNM", "MLP (ReLU)")
+    assert glance["gmnm_rank"] == ("1 of 2" if best == "GMNM" else "2 of 2")
     readme = (tmp_path / "README.md").read_text()
     assert readme.startswith("intro\n") and readme.endswith("rest\n") and "stale numbers" not in readme
-    assert (
-        f"| fit1d | level 2 (a, b, c) = (5, 0.1, 0) | smoke | final test MSE, mean | 1 | {glance['ours']} |" in readme
-    )
+    assert f"| fit1d | level 2 (a, b, c) = (5, 0.1, 0) | smoke | final test MSE, mean | 1 | {best} | GMNM |" in readme
     results = (tmp_path / "docs" / "results.md").read_text()
     assert (
         "**The 1-D analogue (fit1d): our best model per level and protocol** (`smoke`; `results/tables/fit1d_winners_smoke.csv`)"

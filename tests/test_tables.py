@@ -3,6 +3,7 @@
 import math
 
 import pandas as pd
+import pytest
 from conftest import fake
 
 from experiments.harness.tables import curve_band, describe, read_rows, write_csv
@@ -28,7 +29,8 @@ def test_write_csv_has_a_header(tmp_path):
     assert read_rows(path) == [{"a": "1", "b": "0.5", "c": "2813167"}, {"a": "2", "b": "", "c": ""}]
 
 
-def test_glance_ranks_the_papers_kind_of_training_and_each_protocol_among_itself():
+def test_glance_ranks_the_papers_kind_of_training_and_sets_gmnm_against_the_best_other():
+    from experiments.analysis.glance import finish
     from experiments.harness.tables import glance_row
 
     rows = pd.DataFrame(
@@ -37,20 +39,23 @@ def test_glance_ranks_the_papers_kind_of_training_and_each_protocol_among_itself
             for p, m, h, label, v in (
                 ("paper", "gmnm", "trained", "GMNM", 2.0),
                 ("paper", "kan", "trained", "KAN", 1.0),
-                ("paper", "gmnm_lsq", "lsq", "GMNM (LSQ head)", 1e-9),  # beyond the paper: listed, not ranked
+                ("paper", "pinn", "trained", "PINN", 4.0),
+                ("paper", "gmnm_lsq", "lsq", "GMNM (LSQ head)", 1e-9),  # beyond the paper: not ranked
                 ("tuned", "gmnm", "trained", "GMNM (tuned)", 0.5),
                 ("tuned", "kan", "trained", "KAN (tuned)", 0.2),
             )
         ]
     )
-    row = glance_row("poisson", "quick", "Eq. 4", "min", rows, value="mean", paper_best="gmnm")
+    runs = [{"model": m, "status": "complete", "summary": {"min_l2": k * (1 + 0.1 * s)}}
+            for m, k in (("gmnm", 2.0), ("kan", 1.0)) for s in range(5)]  # fmt: skip
+    row = glance_row("poisson", "quick", "Eq. 4", "min", rows, value="mean", ours="gmnm", records=runs,
+                     metric_key="min_l2", paper_best="gmnm")  # fmt: skip
     assert (row["ours_best"], row["ours_best_tuned"], row["agrees"], row["paper_best"]) == (
-        "KAN",
-        "KAN (tuned)",
-        "no",
-        "GMNM",
-    )
-    assert "GMNM (LSQ head) 1e-09" in row["ours"] and row["n_seeds"] == 5
+        "KAN", "KAN (tuned)", "no", "GMNM")  # fmt: skip
+    assert (row["gmnm_rank"], row["against"], row["n_seeds"]) == ("2 of 3", "KAN", 5)
+    [done] = finish([row])
+    assert done["gmnm_effect"] == pytest.approx(2.0) and done["gmnm_effect_low"] < 2.0 < done["gmnm_effect_high"]
+    assert "_ours" not in done and "_theirs" not in done
 
 
 def test_a_tuned_record_is_a_row_of_its_own_by_its_protocol_not_its_name():

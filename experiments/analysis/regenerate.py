@@ -22,6 +22,8 @@ import pandas as pd
 
 from experiments.analysis import pages
 from experiments.analysis.ablation.report import AblationReport, is_ablation
+from experiments.analysis.glance import COLUMNS as GLANCE_COLUMNS
+from experiments.analysis.glance import finish
 from experiments.analysis.ledger.build import COLUMNS, build
 from experiments.analysis.ledger.forest import figure as figure_of_claims
 from experiments.analysis.ledger.spec import claims as claim_spec
@@ -171,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
             f"report: no results for {', '.join(missing)} under profile {args.profile!r} (not run, or the "
             f"data set was missing); their tables and figures were not produced"
         )
-    print(f"wrote {write_csv(args.out / 'tables' / f'glance_{args.profile}.csv', glance, pages.GLANCE_COLUMNS)}")
+    print(f"wrote {write_csv(args.out / 'tables' / f'glance_{args.profile}.csv', finish(glance), GLANCE_COLUMNS)}")
     paper = {f"{name}.csv": table.to_dict("records") for name, table in ctx.paper.items()}
     differs = {e: differences(e, args.profile, args.conf) for e in sorted({r["experiment"] for r in records})}
     uncounted = sorted(

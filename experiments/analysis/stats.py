@@ -204,11 +204,11 @@ def _decide(
     est: float, se: float, df: float, n: int, threshold: float, poi: Interval, test: str, n_theirs: int
 ) -> Comparison:
     shift = est - math.log(threshold)
-    if se == 0:  # no spread on either side: the values decide
+    if n < 2:  # one run of a side says nothing of its spread: no test
+        return Comparison(Interval(math.exp(est), math.nan, math.nan, n), math.nan, math.nan, poi, test, n_theirs)
+    if se == 0:  # several runs and no spread on either side: the values decide
         effect = Interval(math.exp(est), math.exp(est), math.exp(est), n, exact=True)
         return Comparison(effect, float(shift >= 0), float(shift <= 0), poi, "exact (no spread)", n_theirs)
-    if n < 2:
-        return Comparison(Interval(math.exp(est), math.nan, math.nan, n), math.nan, math.nan, poi, test, n_theirs)
     half = stats.t.ppf(1 - ALPHA, df) * se
     effect = Interval(math.exp(est), math.exp(est - half), math.exp(est + half), n)
     tstat = shift / se

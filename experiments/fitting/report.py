@@ -37,6 +37,7 @@ METRICS = ("final_test_mse", "min_test_mse", "final_train_mse", "min_train_mse",
 RANKED_BY = "final_test_mse"
 MLPS = ("mlp_relu", "mlp_tanh")  # the paper's "MLPs" (Fig. 2)
 CLAIMS = "fig2_fitting_claims"  # results/paper: the paper's best model per experiment
+GMNM = "gmnm"  # GMNM's model in these experiments (the glance's subject)
 
 
 def summary_table(records: list[dict]) -> pd.DataFrame:
@@ -215,6 +216,11 @@ class FittingReport(FamilyReport):
                         "final test MSE, mean",
                         rows,
                         value="mean",
+                        ours=GMNM,
+                        records=[
+                            r for r in records if r["experiment"] == name and config_value(r, "task.level") == level
+                        ],
+                        metric_key="final_test_mse",
                         paper_best=best.iloc[0] if len(best) else "",
                     )
                 )

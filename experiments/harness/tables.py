@@ -229,31 +229,42 @@ def glance_row(
     rows: pd.DataFrame,
     *,
     value: str,
+    ours: str,
+    records: list[dict],
+    metric_key: str,
     paper_best: str = "",
-    paper_labels: dict[str, str] | None = None,
 ) -> dict:
-    """One results-at-a-glance row: each row's value (lower is better) in table order, ours best and
-    the paper's best model beside it. rows: one per (protocol, model), with `label`, `head`, `n`.
-    Ours best is among the paper's kind of training (protocol paper, head trained): the least-squares
-    rows, beyond the paper, are listed but do not decide whether we agree; the tuned protocol's rows
-    are ranked among themselves (ours_best_tuned)."""
+    """One results-at-a-glance row for one (experiment, case): our best model, GMNM's rank and GMNM against
+    the best other model, the paper's best beside them. rows: the case's table rows, one per (protocol,
+    model), with `label`, `head`, `n` and `value`; ours: GMNM's model in this experiment; records: the
+    case's records, whose `metric_key` the analysis sets GMNM against the best other model with (its
+    interval: experiments/analysis/glance.py). Ranks are among the paper's kind of training (protocol paper,
+    head trained): the least-squares rows go beyond the paper; the tuned rows are ranked among themselves."""
     trained = rows["head"] == TRAINED if "head" in rows else True  # a family without least-squares rows
-    ours = best(rows[(rows["protocol"] == "paper") & trained], value)
+    written = rows[(rows["protocol"] == "paper") & trained]
+    finite = written[np.isfinite(pd.to_numeric(written[value], errors="coerce"))].sort_values(value, kind="stable")
+    order = list(finite["model"])
+    top = best(written, value)
     tuned = best(rows[rows["protocol"] == "tuned"], value)
-    written = rows[rows["protocol"] == "paper"]
-    labels = dict(zip(written["model"], written["label"])) | (paper_labels or {})
+    other = next((m for m in order if m != ours), None)
+    labels = dict(zip(written["model"], written["label"]))
+
+    def values(model):  # the metric of the paper protocol's runs of one model, for the analysis
+        return [r["summary"].get(metric_key) for r in records
+                if r["model"] == model and protocol_of(r) == "paper" and r["status"] == "complete"]  # fmt: skip
+
     return {
-        "experiment": experiment,
-        "profile": profile,
-        "case": case,
-        "metric": metric,
+        "experiment": experiment, "profile": profile, "case": case, "metric": metric,
         "n_seeds": int(rows["n"].min()),
-        "ours": "; ".join(f"{r.label} {r[value]:.2g}" for _, r in rows.iterrows()),
-        "ours_best": ours["label"] if ours is not None else "",
+        "ours_best": top["label"] if top is not None else "",
+        "gmnm": labels.get(ours, ours),
+        "gmnm_rank": f"{order.index(ours) + 1} of {len(order)}" if ours in order else "",
+        "against": labels.get(other, other) if other else "",
         "ours_best_tuned": tuned["label"] if tuned is not None else "",
         "paper_best": labels.get(paper_best, paper_best) if paper_best else "",
-        "agrees": "" if not (paper_best and ours is not None) else ("yes" if ours["model"] == paper_best else "no"),
-    }
+        "agrees": "" if not (paper_best and top is not None) else ("yes" if top["model"] == paper_best else "no"),
+        "_ours": values(ours), "_theirs": values(other) if other else [],
+    }  # fmt: skip
 
 
 def paper_best(paper: pd.DataFrame, column: str, **match) -> str:

@@ -28,5 +28,15 @@ class SineReport(FamilyReport):
 
     def glance(self, records, tables, ctx):
         return [
-            glance_row("toy", ctx.profile, "sine", "final test MSE, mean", tables["toy"], value="final_test_mse_mean")
+            glance_row(
+                "toy",
+                ctx.profile,
+                "sine",
+                "final test MSE, mean",
+                tables["toy"],
+                value="final_test_mse_mean",
+                ours="gmnm",
+                records=records,
+                metric_key="final_test_mse",
+            )
         ]

@@ -41,6 +41,13 @@ def run_cli(tmp_path, *overrides: str, multirun: bool = False, env: dict | None 
     )
 
 
+def run_report(store, out, *args: str) -> int:
+    """`python -m experiments.report --profile smoke` over `store` into `out`, in this process; its exit code."""
+    from experiments.analysis.regenerate import main
+
+    return main(["--store", str(store), "--out", str(out), "--profile", "smoke", *args])
+
+
 def compose(*overrides: str, hydra: bool = False):
     """The runner's config for these overrides, as `python -m experiments.run` composes it."""
     from hydra import compose as hydra_compose

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import run_report
 from hydra.utils import instantiate
 
 from baselines import CNN, SelfAttention, SpatialSelfAttention
@@ -249,7 +250,6 @@ def test_at_best_val_picks_the_epoch_on_validation():
 
 
 def test_tables_2_and_3_report(compose_cfg, mnist_root, tmp_path):
-    from experiments.analysis import regenerate as report
     from experiments.harness.tables import read_rows
 
     for model in ("cnn", "cnn_gmnm"):
@@ -264,7 +264,7 @@ def test_tables_2_and_3_report(compose_cfg, mnist_root, tmp_path):
                 )
             )
     out = tmp_path / "out"
-    assert report.main(["--store", str(tmp_path / "store"), "--out", str(out), "--profile", "smoke"]) == 0
+    assert run_report(tmp_path / "store", out) == 0
     t2 = read_rows(out / "tables" / "classification_table2_smoke.csv")
     assert [(r["dataset"], r["model"], r["n_params"], r["paper_n_params"]) for r in t2] == [
         ("mnist", "cnn", "28586", "28586"),

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import run_report
 from hydra.utils import instantiate
 
 from baselines import AutoEncoder
@@ -94,7 +95,6 @@ def test_smoke_trial_on_generated_cifar(compose_cfg, cifar_root, experiment, mod
 
 
 def test_tables_4_5_and_figures(compose_cfg, cifar_root, tmp_path):
-    from experiments.analysis import regenerate as report
     from experiments.harness.tables import read_rows
 
     root, _ = cifar_root
@@ -111,7 +111,7 @@ def test_tables_4_5_and_figures(compose_cfg, cifar_root, tmp_path):
                 )
             )
     out = tmp_path / "out"
-    assert report.main(["--store", str(tmp_path / "store"), "--out", str(out), "--profile", "smoke"]) == 0
+    assert run_report(tmp_path / "store", out) == 0
     t4 = read_rows(out / "tables" / "generation_table4_smoke.csv")
     assert [(r["model"], r["n_params"], r["paper_n_params"]) for r in t4] == [
         ("ae", "2814019", "2813167"),

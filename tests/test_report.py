@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import fake
+from conftest import fake, run_report
 
 from experiments.analysis import regenerate as report
 from experiments.harness.store import ResultStore
@@ -12,7 +12,7 @@ from experiments.harness.tables import read_rows
 
 
 def test_report_on_empty_store_says_what_to_do(tmp_path, capsys):
-    assert report.main(["--store", str(tmp_path / "none"), "--out", str(tmp_path / "out"), "--profile", "smoke"]) == 1
+    assert run_report(tmp_path / "none", tmp_path / "out") == 1
     assert "no trials of profile 'smoke'" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 
@@ -24,7 +24,7 @@ def test_report_end_to_end(compose_cfg, tmp_path):
         for level in (0, 3):
             run_trial(compose_cfg("experiment=fit1d", f"model={model}", "profile=smoke", f"task.level={level}"))
     out = tmp_path / "out"
-    assert report.main(["--store", str(tmp_path / "store"), "--out", str(out), "--profile", "smoke"]) == 0
+    assert run_report(tmp_path / "store", out) == 0
     rows = read_rows(out / "tables" / "fit1d_smoke.csv")
     assert {(r["model"], r["level"]) for r in rows} == {
         ("gmnm", "0"),
@@ -53,7 +53,7 @@ def test_poisson_report_end_to_end(compose_cfg, tmp_path):
         launch = ["experiment=poisson_widths", f"model={model}", "profile=smoke", f"model.sigma_init={sigma}"]
         study[model, sigma] = run_trial(compose_cfg(*launch), overrides=launch, sweep_keys=["model.sigma_init"])
     out = tmp_path / "out"
-    assert report.main(["--store", str(tmp_path / "store"), "--out", str(out), "--profile", "smoke"]) == 0
+    assert run_report(tmp_path / "store", out) == 0
     rows = {r["model"]: r for r in read_rows(out / "tables" / "poisson_table1_smoke.csv")}
     assert list(rows) == ["gmnm", "kan", "pinn", "gmnm_lsq"]  # the lineup's order; not bump's, not the study's
     assert rows["gmnm_lsq"]["label"] == "GMNM (LSQ head)" and rows["gmnm_lsq"]["ms_per_step_lbfgs"] == ""
@@ -95,7 +95,7 @@ def test_report_leaves_out_own_sweeps_corrupt_stale_and_unresolvable_records_and
     ]
     subprocess.run(cmd, check=True, capture_output=True, timeout=120)
     out = tmp_path / "out"
-    assert report.main(["--store", str(store), "--out", str(out), "--profile", "smoke"]) == 0
+    assert run_report(store, out) == 0
     table = (out / "tables" / "fit1d_smoke.csv").read_text()
     capsys.readouterr()
 
@@ -112,7 +112,7 @@ def test_report_leaves_out_own_sweeps_corrupt_stale_and_unresolvable_records_and
         "overrides": [*protocol["overrides"], "model=mlp_gone"],
     }  # a model conf/ no longer has
     (folder / "gone000000000000.json").write_text(json.dumps(gone))
-    assert report.main(["--store", str(store), "--out", str(out), "--profile", "smoke"]) == 0
+    assert run_report(store, out) == 0
     assert (out / "tables" / "fit1d_smoke.csv").read_text() == table  # the paper table as it was
     err = capsys.readouterr().err
     assert (
@@ -134,21 +134,7 @@ def test_docs_and_readme_summary_are_regenerated_from_the_tables(compose_cfg, tm
     (tmp_path / "docs").mkdir()
     (tmp_path / "README.md").write_text(f"intro\n{BEGIN}\nstale numbers\n{END}\nrest\n")
     out = tmp_path / "results"
-    assert (
-        report.main(
-            [
-                "--store",
-                str(tmp_path / "store"),
-                "--out",
-                str(out),
-                "--profile",
-                "smoke",
-                "--docs",
-                str(tmp_path / "docs"),
-            ]
-        )
-        == 0
-    )
+    assert run_report(tmp_path / "store", out, "--docs", str(tmp_path / "docs")) == 0
     [glance] = read_rows(out / "tables" / "glance_smoke.csv")
     means = {
         r["model"]: float(r["mean"])

@@ -4,6 +4,7 @@ import math
 
 import pytest
 import torch
+from conftest import run_report
 
 from baselines import LSTMRegressor
 from experiments.harness.store import ResultStore
@@ -91,7 +92,6 @@ def test_smoke_trial_counts_epochs(compose_cfg, model):
 
 
 def test_table6_report(compose_cfg, tmp_path):
-    from experiments.analysis import regenerate as report
     from experiments.harness.runner import run_trial
     from experiments.harness.tables import read_rows
 
@@ -99,7 +99,7 @@ def test_table6_report(compose_cfg, tmp_path):
         for seed in (0, 1):
             run_trial(compose_cfg("experiment=timeseries", f"model={model}", "profile=smoke", f"seed={seed}"))
     out = tmp_path / "out"
-    assert report.main(["--store", str(tmp_path / "store"), "--out", str(out), "--profile", "smoke"]) == 0
+    assert run_report(tmp_path / "store", out) == 0
     rows = read_rows(out / "tables" / "timeseries_table6_smoke.csv")
     assert [r["model"] for r in rows] == ["lstm3", "lstm3_gmnm", "lstm32"]
     gmnm = rows[1]

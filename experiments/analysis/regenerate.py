@@ -176,10 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wrote {write_csv(args.out / 'tables' / f'glance_{args.profile}.csv', finish(glance), GLANCE_COLUMNS)}")
     paper = {f"{name}.csv": table.to_dict("records") for name, table in ctx.paper.items()}
     differs = {e: differences(e, args.profile, args.conf) for e in sorted({r["experiment"] for r in records})}
-    uncounted = sorted(
-        {c.experiment for c in claim_spec() if c.metric == "n_params"} - {r["experiment"] for r in records}
-    )
-    claims = build(records, paper, args.profile, differs=differs, shapes=counts(uncounted, args.conf))
+    spec = claim_spec()
+    uncounted = sorted({c.experiment for c in spec if c.metric == "n_params"} - {r["experiment"] for r in records})
+    claims = build(records, paper, args.profile, spec, differs=differs, shapes=counts(uncounted, args.conf))
     print(f"wrote {write_csv(args.out / 'tables' / f'claims_{args.profile}.csv', claims, COLUMNS)}")
     forest = figure_of_claims(claims, args.profile)
     if forest is not None:

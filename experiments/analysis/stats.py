@@ -59,21 +59,21 @@ class Comparison:
     p_above: float  # evidence that it lies above
     improvement: Interval  # P(ours < theirs): a run of ours has the lower value
     test: str
-    n_theirs: int = 0
 
 
 NONE = Interval(math.nan, math.nan, math.nan, 0)
 
 
-def positive(values) -> np.ndarray:
-    """The finite, positive values (what a log scale can hold)."""
-    v = np.asarray([x for x in values if isinstance(x, (int, float)) and not isinstance(x, bool)], dtype=float)
-    return v[np.isfinite(v) & (v > 0)]
-
-
 def finite(values) -> np.ndarray:
+    """The finite numbers among values (None, NaN, inf and non-numbers dropped)."""
     v = np.asarray([x for x in values if isinstance(x, (int, float)) and not isinstance(x, bool)], dtype=float)
     return v[np.isfinite(v)]
+
+
+def positive(values) -> np.ndarray:
+    """The finite, positive values (what a log scale can hold)."""
+    v = finite(values)
+    return v[v > 0]
 
 
 def mean_interval(values) -> Interval:
@@ -154,7 +154,7 @@ def compare(ours, theirs, *, threshold: float = 1.0, poi: bool = True) -> Compar
         return Comparison(NONE, math.nan, math.nan, NONE, "no runs")
     est, se, df = contrast([np.log(a), np.log(b)], [1.0, -1.0])
     return _decide(
-        est, se, df, min(len(a), len(b)), threshold, improvement(a, b) if poi else NONE, "Welch t on log values", len(b)
+        est, se, df, min(len(a), len(b)), threshold, improvement(a, b) if poi else NONE, "Welch t on log values"
     )
 
 
@@ -176,7 +176,6 @@ def compare_paired(ours, theirs, *, threshold: float = 1.0) -> Comparison:
         threshold,
         Interval(share, math.nan, math.nan, len(logs)),
         "paired t on per-run log ratios",
-        len(logs),
     )
 
 
@@ -195,24 +194,20 @@ def compare_pooled(pairs: list[tuple[np.ndarray, np.ndarray]], *, threshold: flo
     est, se, df = contrast(groups, weights)
     n = min(min(len(a), len(b)) for a, b in pairs)
     poi = improvement(np.concatenate([a for a, _ in pairs]), np.concatenate([b for _, b in pairs]))
-    return _decide(
-        est, se, df, n, threshold, poi, f"Welch t on log values, the mean of {k} pairs", min(len(b) for _, b in pairs)
-    )
+    return _decide(est, se, df, n, threshold, poi, f"Welch t on log values, the mean of {k} pairs")
 
 
-def _decide(
-    est: float, se: float, df: float, n: int, threshold: float, poi: Interval, test: str, n_theirs: int
-) -> Comparison:
+def _decide(est: float, se: float, df: float, n: int, threshold: float, poi: Interval, test: str) -> Comparison:
     shift = est - math.log(threshold)
     if n < 2:  # one run of a side says nothing of its spread: no test
-        return Comparison(Interval(math.exp(est), math.nan, math.nan, n), math.nan, math.nan, poi, test, n_theirs)
+        return Comparison(Interval(math.exp(est), math.nan, math.nan, n), math.nan, math.nan, poi, test)
     if se == 0:  # several runs and no spread on either side: the values decide
         effect = Interval(math.exp(est), math.exp(est), math.exp(est), n, exact=True)
-        return Comparison(effect, float(shift >= 0), float(shift <= 0), poi, "exact (no spread)", n_theirs)
+        return Comparison(effect, float(shift >= 0), float(shift <= 0), poi, "exact (no spread)")
     half = stats.t.ppf(1 - ALPHA, df) * se
     effect = Interval(math.exp(est), math.exp(est - half), math.exp(est + half), n)
     tstat = shift / se
-    return Comparison(effect, float(stats.t.cdf(tstat, df)), float(stats.t.sf(tstat, df)), poi, test, n_theirs)
+    return Comparison(effect, float(stats.t.cdf(tstat, df)), float(stats.t.sf(tstat, df)), poi, test)
 
 
 def holm(pvalues) -> list[float]:

@@ -41,6 +41,7 @@ def lsq_variants(conf_dir: str | None = None) -> dict[str, str]:
     return out
 
 
+@cache
 def labels(conf_dir: str | None = None) -> dict[str, str]:
     """{model name: display name} of every model, variants included."""
     from omegaconf import OmegaConf

@@ -90,9 +90,7 @@ def table1(records: list[dict], paper: pd.DataFrame | None) -> pd.DataFrame:
     """One row per (protocol, model); paper: Table 1's rows, or None for a problem other than the paper's."""
     df = frame(records, ["min_l2", "min_rel_l2", "final_l2"])
     ident = first(df, ["row"], ["problem", "protocol", "model", "head", "label", "arch", "n_params", "n_params_all"])
-    l2 = summarize(df, ["row"], ["min_l2"], prefix=False)
-    rel = summarize(df, ["row"], ["min_rel_l2"], prefix=False)
-    final = summarize(df, ["row"], ["final_l2"], prefix=False)
+    stats = summarize(df, ["row"], ["final_l2", "min_rel_l2", "min_l2"])  # n: that of the last, min_l2
     theirs = by_model(paper) if paper is not None else {}
     rows = []
     for i, (_, recs) in enumerate(by_row(records)):
@@ -112,18 +110,18 @@ def table1(records: list[dict], paper: pd.DataFrame | None) -> pd.DataFrame:
                 "n_params_all_tensors": me["n_params_all"] if pd.notna(me["n_params_all"]) else "",
                 "paper_n_params": p.get("n_params", ""),
                 "paper_architecture": p.get("architecture", ""),
-                "min_l2_mse_mean": l2["mean"].iloc[i],
-                "min_l2_mse_std": l2["std"].iloc[i],
-                "min_l2_mse_median": l2["median"].iloc[i],
+                "min_l2_mse_mean": stats["min_l2_mean"].iloc[i],
+                "min_l2_mse_std": stats["min_l2_std"].iloc[i],
+                "min_l2_mse_median": stats["min_l2_median"].iloc[i],
                 "paper_min_l2": p.get("min_l2", ""),
-                "min_rel_l2_mean": rel["mean"].iloc[i],
-                "min_rel_l2_std": rel["std"].iloc[i],
-                "final_l2_mse_mean": final["mean"].iloc[i],
+                "min_rel_l2_mean": stats["min_rel_l2_mean"].iloc[i],
+                "min_rel_l2_std": stats["min_rel_l2_std"].iloc[i],
+                "final_l2_mse_mean": stats["final_l2_mean"].iloc[i],
                 "ms_per_step_adam": phases[0].mean() if 0 in phases else "",
                 "ms_per_step_lbfgs": phases[1].mean() if 1 in phases else "",
-                "n": l2["n"].iloc[i],
-                "n_seeds": l2["n_seeds"].iloc[i],
-                "n_diverged": l2["n_diverged"].iloc[i],
+                "n": stats["n"].iloc[i],
+                "n_seeds": stats["n_seeds"].iloc[i],
+                "n_diverged": stats["n_diverged"].iloc[i],
                 "note": NOTES.get(me["model"], "") if paper is not None and me["protocol"] == "paper" else "",
             }
         )

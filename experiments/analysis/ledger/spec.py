@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
+from experiments.harness.tables import KINDS
 from experiments.poisson.report import is_paper_problem
 
 # A value claim agrees when our whole interval lies within a factor 2 of the paper's number: the paper does not
@@ -33,7 +34,7 @@ VALUE_MARGIN = 2.0
 # The ledger's protocols: the paper's as written, the tuned protocol's rows (make tune's values), and the
 # least-squares variants of the models that have one (experiments/harness/variants.py).
 PROTOCOLS = ("paper", "tuned", "lsq")
-PROTOCOL_LABELS = {"paper": "as written", "tuned": "tuned", "lsq": "LSQ head"}
+PROTOCOL_LABELS = dict(zip(PROTOCOLS, (name for name, _ in KINDS)))  # as written, tuned, LSQ head: the figures' kinds
 NO_CIFAR = "no CIFAR trials in the store (the data set is not on this machine; make reproduce downloads it)"
 FIT_COMPETITORS = ("kan", "mlp_relu", "mlp_tanh")  # Fig. 2's lineup (RBF is ours, beyond the paper)
 

@@ -32,7 +32,8 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $@
 
-# Every experiment's sweep under PROFILE (finished trials are skipped), then the report.
+# Every experiment's sweep under PROFILE (finished trials are skipped), the step benchmark the timing claims
+# read (at the data sets' shapes, once per device: benchmarks/claim_steps.py), then the report.
 reproduce: $(STAMP)
 	@for e in $(EXPERIMENTS); do \
 	  if [ "$(PROTOCOL)" = tuned ] && [ ! -d conf/protocols/tuned/$(PROFILE)/$$e ]; then \
@@ -45,6 +46,7 @@ reproduce: $(STAMP)
 	  $(PYTHON) -m experiments.run --multirun experiment=$$e profile=$(PROFILE) protocol=$(PROTOCOL) \
 	    $(LAUNCHER) $(STORE_RUN) $(ARGS) || exit 1; \
 	done
+	$(PYTHON) -m benchmarks.claim_steps $(STORE_REPORT)
 	$(PYTHON) -m experiments.report --profile $(PROFILE) $(STORE_REPORT)
 
 # One Optuna study per (experiment, model) of the lineup, the least-squares rows aside (they pick

@@ -83,3 +83,25 @@ def test_poisson_lsq_benchmark_prints_its_ratio(capsys, monkeypatch):
         r"poisson_lsq: GMNM-LSQ reaches 5\.0e-02 ([\d.]+)x faster than PINN; best mesh MSE (\S+)", last
     )
     assert match and float(match[1]) == pytest.approx(pinn_s / lsq_s, rel=0.02, abs=0.02)  # printed to 0.001 s
+
+
+def test_the_claims_step_benchmark_writes_what_the_ledger_reads(capsys, tmp_path):
+    import json
+
+    from benchmarks import claim_steps
+    from experiments.analysis.shapes import step_records
+
+    args = ["--experiments", "mnist", "--store", str(tmp_path), "--device", "cpu", "--rounds", "2", "--steps", "1"]
+    assert claim_steps.main(args) == 0  # random images of MNIST's shape: no data set needed
+    path = tmp_path / "steps" / "mnist-cpu.json"
+    bench = json.loads(path.read_text())
+    assert sorted(bench["ms"]) == ["cnn", "cnn_att", "cnn_gmnm", "cnn_gmnm_att"]  # the C8 pairs' models
+    assert all(len(v) == 2 and min(v) > 0 for v in bench["ms"].values()) and bench["batch_size"] == 32
+    assert bench["threads"] == 1 and len(step_records(tmp_path)) == 8
+    assert claim_steps.main(args) == 0 and "kept (--force measures again)" in capsys.readouterr().out
+    assert json.loads(path.read_text()) == bench
+    assert claim_steps.main(["--experiments", "fit2d", "--store", str(tmp_path)]) == 2
+    assert "no timing claim reads fit2d; choose from mnist, cifar10, cifar100, cifar10_ae, cifar100_ae" in (
+        capsys.readouterr().err
+    )
+    assert claim_steps.main([*args, "--rounds", "1"]) == 2 and "--rounds must be at least 2" in capsys.readouterr().err

@@ -195,6 +195,21 @@ def test_task_splits_and_normalizes_on_the_device(mnist_root):
     assert not train_rows & {bytes(r) for r in task.splits["val"][0].flatten(1).numpy()}
 
 
+@pytest.mark.parametrize("dataset, shape, classes", [("cifar100", (3, 32, 32), 100), ("mnist", (1, 28, 28), 10)])
+def test_a_task_sets_up_on_random_images_of_its_shapes(tmp_path, dataset, shape, classes):
+    # what a step's time needs: the data set's shapes, not its files (the folder is empty)
+    task = ClassificationTask(dataset, tmp_path, download=False, val_fraction=0.25)
+    task.setup_synthetic(torch.device("cpu"), torch.float32, n=40)
+    assert {k: tuple(v[0].shape) for k, v in task.splits.items()} == {
+        "train": (30, *shape), "val": (10, *shape), "test": (40, *shape)
+    }
+    assert task.splits["train"][0].dtype == torch.uint8 and int(task.splits["train"][1].max()) < classes
+    x = task.inputs(task.splits["train"][0])  # normalized by the random images' own statistics, as by real ones
+    assert abs(float(x.mean())) < 1e-5 and float(x.std()) == pytest.approx(1.0, abs=0.05)
+    with pytest.raises(DatasetUnavailable):
+        task.setup(torch.device("cpu"), torch.float32)  # the real path still wants the files
+
+
 def test_evaluate_does_not_depend_on_the_eval_batch(mnist_root):
     torch.manual_seed(0)
     model = CNN(1, 28, 10).eval()

@@ -78,8 +78,10 @@ def test_every_claim_has_a_row_even_with_an_empty_store():
     rows = build([], PAPER, "quick")
     assert {r["claim"] for r in rows} == {f"C{i}" for i in range(1, 17)} | {"B1"}
     assert all(r["verdict"] == stats.NOT_MEASURED and r["reason"] for r in rows)
-    cifar = [r for r in rows if "cifar" in r["case"]]
+    cifar = [r for r in rows if "cifar" in r["case"] and r["metric"] != "bench_ms_per_step"]
     assert cifar and all("CIFAR" in r["reason"] for r in cifar)
+    benched = [r for r in rows if r["metric"] == "bench_ms_per_step"]  # shapes, not images: a command measures them
+    assert len(benched) == 5 and all("python -m benchmarks.claim_steps" in r["reason"] for r in benched)
     assert set(COLUMNS) >= {
         "claim",
         "protocol",
@@ -224,7 +226,7 @@ def test_values_are_judged_by_equivalence_under_the_paper_profile_only():
     paper = row(build([{**r, "profile": "paper"} for r in records], PAPER, "paper"), "C5", "Eq. 4, gmnm's value")
     assert paper["verdict"] == stats.REPRODUCED and paper["paper"] == pytest.approx(5.1e-9)
     count = row(build(records, PAPER, "quick"), "C11", "Table 1, gmnm")
-    assert count["verdict"] == stats.REPRODUCED and count["ours_geomean"] == 4500  # a count does not depend on training
+    assert count["reads"] == stats.REPRODUCED and count["ours_geomean"] == 4500  # a count does not depend on training
     better = [
         {**r, "profile": "paper", "summary": {**r["summary"], "min_l2": r["summary"]["min_l2"] / 10}} for r in records
     ]
@@ -264,9 +266,13 @@ def test_counts_need_shapes_not_data():
     from experiments.analysis.shapes import counts
 
     shapes = counts(["cifar10", "cifar10_ae"])
-    rows = build([], PAPER, "quick", shapes=shapes)
+    rows = build([], PAPER, "paper", shapes=shapes)
     [cnn] = [r for r in rows if r["claim"] == "C11" and r["case"] == "Table 2, cifar10, cnn"]
     assert cnn["verdict"] == stats.REPRODUCED and cnn["ours_geomean"] == 209_066  # Table 2: 209,098
+    # a count is the same under every profile: the paper profile's ledger decides it, quick's only reads it
+    [quick] = [r for r in build([], PAPER, "quick", shapes=shapes) if r["case"] == "Table 2, cifar10, cnn"]
+    assert quick["verdict"] == stats.INDICATIVE and quick["reads"] == stats.REPRODUCED
+    assert "the paper profile's ledger decides it" in quick["reason"]
     # the GMNM models "maintain the smallest parameter count": AE+GMNM does, AE+Att+GMNM does not (Table 4 agrees)
     smallest = {r["case"]: r for r in rows if r["claim"] == "C15"}
     assert smallest["Table 4, ae_gmnm"]["verdict"] == stats.REPRODUCED
@@ -311,5 +317,58 @@ def test_timing_claims_read_each_runs_median_step_time():
     slow = {"cnn": 1.0, "cnn_att": 1.0, "cnn_gmnm": 1.05, "cnn_gmnm_att": 1.05}  # GMNM 5 % slower: below 1.1
     records = [rec("mnist", m, s, lineup=mnist, ms_per_step=50.0, median_ms_per_step=slow[m] * (1 + 0.01 * s),
                    min_train_bce=1.0, min_test_bce=1.0, n_params=1) for m in mnist for s in range(6)]  # fmt: skip
-    r = row(build(records, PAPER, "paper"), "C8", "Table 2, mnist")
-    assert r["effect"] == pytest.approx(1.05) and r["verdict"] == stats.REPRODUCED
+    r = row(build(records, PAPER, "paper"), "C8", "Table 2, mnist, the runs' medians")
+    assert r["effect"] == pytest.approx(1.05) and r["reads"] == stats.REPRODUCED
+    # each run timed in its own process: shown beside the step benchmark, which decides
+    assert r["verdict"] == stats.INDICATIVE and "the step benchmark, which decides" in r["reason"]
+
+
+def bench_file(store, experiment, ms, device="cpu"):
+    """A step benchmark's file as benchmarks/claim_steps.py writes it: {model: [ms per round]}."""
+    import json
+
+    path = store / "steps" / f"{experiment}-{device}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"experiment": experiment, "device": device, "device_name": f"{device} (test)",
+                                "threads": 1, "git_commit": "abc123", "wall_time_s": 8.0, "ms": ms}))  # fmt: skip
+
+
+def test_the_step_benchmark_decides_the_timing_claims(tmp_path):
+    from experiments.analysis.shapes import step_records
+
+    rounds = lambda k: [k * (10 + 0.1 * i) for i in range(8)]  # noqa: E731 (8 rounds, 1 % apart)
+    bench_file(tmp_path, "cifar10", {"cnn_gmnm": rounds(1.02), "cnn": rounds(1.0), "cnn_gmnm_att": rounds(1.04),
+                                     "cnn_att": rounds(1.0)})  # fmt: skip
+    bench_file(tmp_path, "cifar10_ae", {"ae_gmnm": rounds(1.5), "ae": rounds(1.0), "ae_att_gmnm": rounds(1.5),
+                                        "ae_att": rounds(1.0)})  # fmt: skip
+    bench_file(tmp_path, "cifar10_ae", {m: rounds(1.0) for m in ("ae", "ae_att", "ae_gmnm", "ae_att_gmnm")}, "cuda")
+    shapes = step_records(tmp_path)
+    assert len(shapes) == 3 * 4 * 8 and {r["measured_from"] for r in shapes} == {"step benchmark"}
+    rows = build([], PAPER, "paper", shapes=shapes)
+    cnn = row(rows, "C8", "Table 2, cifar10, step benchmark (cpu)")
+    assert cnn["effect"] == pytest.approx(math.sqrt(1.02 * 1.04)) and cnn["verdict"] == stats.REPRODUCED
+    assert cnn["n_seeds"] == 8 and cnn["devices"] == "cpu" and "Welch" in cnn["test"]
+    ae = row(rows, "C8", "Table 4, cifar10, step benchmark (cpu)")  # 1.5x slower: not "no noticeable slowdown"
+    assert ae["verdict"] == stats.CONTRADICTED and ae["paper"] == pytest.approx(math.sqrt(17 / 23 * 20 / 25))
+    assert row(rows, "C8", "Table 4, cifar10, step benchmark (cuda)")["effect"] == pytest.approx(1.0)
+    # no benchmark of CIFAR-100: not measured, and the row says what to run
+    missing = row(rows, "C8", "Table 2, cifar100, step benchmark")
+    assert missing["verdict"] == stats.NOT_MEASURED and "benchmarks.claim_steps" in missing["reason"]
+    quick = row(build([], PAPER, "quick", shapes=shapes), "C8", "Table 2, cifar10, step benchmark (cpu)")
+    assert quick["verdict"] == stats.INDICATIVE and quick["reads"] == stats.REPRODUCED
+
+
+def test_the_shapes_table_sets_step_times_beside_the_papers(tmp_path):
+    from experiments.analysis.shapes import ShapesReport, counts, step_records
+    from experiments.harness.tables import Context, read_csv
+
+    bench_file(tmp_path, "cifar10", {"cnn_gmnm": [3.0, 2.0, 9.0], "cnn": [2.0, 1.0, 4.0], "cnn_gmnm_att": [4.0] * 3,
+                                     "cnn_att": [5.0] * 3})  # fmt: skip
+    paper = {p.stem: read_csv(p) for p in (ROOT / "results" / "paper").glob("*.csv")}
+    table = ShapesReport().tables(counts(["cifar10"]) + step_records(tmp_path), Context(tmp_path, "paper", paper))
+    t = table["shapes"].set_index("model")
+    assert t.loc["cnn_gmnm", "ms_per_step"] == 3.0 and t.loc["cnn_gmnm", "ms_min"] == 2.0  # median and range
+    assert t.loc["cnn_gmnm", "over_base"] == 1.5 and t.loc["cnn_att", "over_base"] != t.loc["cnn_att", "over_base"]
+    assert t.loc["cnn_gmnm_att", "over_base"] == pytest.approx(0.8)  # over CNN+Att's 5.0
+    assert t.loc["cnn", "n_params"] == 209_066 and t.loc["cnn", "paper_n_params"] == 209_098
+    assert t.loc["cnn_gmnm", "paper_over_base"] == pytest.approx(1.0)  # Table 2: 3 ms and 3 ms

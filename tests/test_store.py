@@ -16,6 +16,9 @@ def test_put_get_and_listing(tmp_path):
     assert store.finished("fit2d", "k1") and store.finished("fit2d", "k2")
     assert store.finished("fit2d", "k3") is None
     assert sorted(p.name for p in (tmp_path / "fit2d").iterdir()) == [".leftover.tmp", "k1.json", "k2.json"]
+    (tmp_path / "steps").mkdir()  # the step benchmark's measurements sit beside the experiments: not records
+    (tmp_path / "steps" / "mnist-cpu.json").write_text('{"experiment": "mnist", "ms": {}}')
+    assert [r["key"] for r in store.records()] == ["k1", "k2"] and not store.skipped
 
 
 def test_failed_write_leaves_nothing(tmp_path):

@@ -22,6 +22,7 @@ from experiments.analysis.families import discover
 from experiments.analysis.glance import COLUMNS as GLANCE_COLUMNS
 from experiments.analysis.glance import OLD_COLUMNS as OLD_GLANCE_COLUMNS
 from experiments.analysis.ledger import render as ledger
+from experiments.analysis.shapes import ShapesReport
 from experiments.analysis.tuning.report import TuningReport
 from experiments.harness.atomic import write_atomic
 from experiments.harness.tables import Section, read_csv, to_markdown
@@ -46,7 +47,7 @@ def forest_markdown(out_dir: Path, link_root: str) -> str:
 def sections() -> list[Section]:
     """Every family's section in the paper's order, then the analysis's own."""
     return sorted(
-        [f.report.section for f in discover()] + [TuningReport.section, AblationReport.section], key=lambda s: s.order
+        [f.report.section for f in discover()] + [TuningReport.section, AblationReport.section, ShapesReport.section], key=lambda s: s.order
     )
 
 

@@ -29,7 +29,7 @@ from experiments.analysis.ledger.forest import figure as figure_of_claims
 from experiments.analysis.ledger.spec import claims as claim_spec
 from experiments.analysis.profiles import differences
 from experiments.analysis.selection import CurrentProtocol, select
-from experiments.analysis.shapes import counts
+from experiments.analysis.shapes import BENCH_METRIC, ShapesReport, counts, step_records
 from experiments.analysis.tuning.report import TuningReport
 from experiments.harness.atomic import write_atomic
 from experiments.harness.env import ROOT
@@ -49,7 +49,7 @@ def report_of(record: dict) -> FamilyReport | None:
     return family.report if family is not None else None
 
 
-ABLATION, TUNING = AblationReport(), TuningReport()
+ABLATION, TUNING, SHAPES = AblationReport(), TuningReport(), ShapesReport()
 
 
 def missing_experiments(records: list[dict], conf_dir: Path = ROOT / "conf") -> list[str]:
@@ -177,8 +177,12 @@ def main(argv: list[str] | None = None) -> int:
     paper = {f"{name}.csv": table.to_dict("records") for name, table in ctx.paper.items()}
     differs = {e: differences(e, args.profile, args.conf) for e in sorted({r["experiment"] for r in records})}
     spec = claim_spec()
-    uncounted = sorted({c.experiment for c in spec if c.metric == "n_params"} - {r["experiment"] for r in records})
-    claims = build(records, paper, args.profile, spec, differs=differs, shapes=counts(uncounted, args.conf))
+    timed = {c.experiment for c in spec if c.metric == BENCH_METRIC}
+    uncounted = {c.experiment for c in spec if c.metric == "n_params"} - {r["experiment"] for r in records}
+    shapes = counts(sorted(uncounted | timed), args.conf) + step_records(args.store)
+    written, _ = write_report(SHAPES, shapes, ctx)
+    print("\n".join(f"wrote {path}" for path in written))
+    claims = build(records, paper, args.profile, spec, differs=differs, shapes=shapes)
     print(f"wrote {write_csv(args.out / 'tables' / f'claims_{args.profile}.csv', claims, COLUMNS)}")
     forest = figure_of_claims(claims, args.profile)
     if forest is not None:

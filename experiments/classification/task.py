@@ -22,7 +22,7 @@ from torch import Tensor, nn
 from experiments.classification.losses import LOSSES
 from experiments.harness.batching import tensor_batches
 from experiments.harness.schema import FRACTION, SEED, SWITCH, Rule, count
-from experiments.images.data import ImageDataTask, load
+from experiments.images.data import ImageData, ImageDataTask
 from experiments.images.specs import SPECS
 
 
@@ -65,8 +65,7 @@ class ClassificationTask(ImageDataTask):
         self.loss_name, self.val_fraction, self.split_seed = loss, val_fraction, split_seed
         self.n_train, self.n_test, self.eval_batch_size = n_train, n_test, eval_batch_size
 
-    def setup(self, device: torch.device, dtype: torch.dtype) -> None:
-        data = load(self.dataset, self.root, download=self.download, verify=self.verify)
+    def use(self, data: ImageData, device: torch.device, dtype: torch.dtype) -> None:
         self.classes, self.dtype = data.classes, dtype
         g = torch.Generator().manual_seed(self.split_seed)
         order = torch.randperm(len(data.train_x), generator=g)

@@ -21,7 +21,7 @@ from torch import Tensor, nn
 
 from experiments.harness.batching import tensor_batches
 from experiments.harness.schema import SWITCH, Rule, count
-from experiments.images.data import ImageDataTask, load
+from experiments.images.data import ImageData, ImageDataTask
 from experiments.images.specs import SPECS
 
 
@@ -55,8 +55,7 @@ class ReconstructionTask(ImageDataTask):
         self.dataset, self.root, self.download, self.verify = dataset, root, download, verify
         self.n_train, self.n_test, self.eval_batch_size, self.n_show = n_train, n_test, eval_batch_size, n_show
 
-    def setup(self, device: torch.device, dtype: torch.dtype) -> None:
-        data = load(self.dataset, self.root, download=self.download, verify=self.verify)
+    def use(self, data: ImageData, device: torch.device, dtype: torch.dtype) -> None:
         self.dtype = dtype
         # uint8 on the device; the targets are the inputs, so one tensor per split
         self.splits = {"train": data.train_x[: self.n_train].to(device), "test": data.test_x[: self.n_test].to(device)}

@@ -11,6 +11,8 @@ Beside the records:
 - `<experiment>/corrupt/`: records that could not be read, moved aside (kept for a look) by the
   runner, which then trains their trials again. Readers that only read (the report) skip them and
   say how many they skipped.
+- `steps/`: no experiment's, the step benchmark's measurements (benchmarks/claim_steps.py), one file
+  per experiment and device, which the ledger's timing claims read: not trial records.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from experiments.harness.errors import UserError
 FINISHED = ("complete", "diverged")
 REQUIRED = ("key", "experiment", "status")  # what every reader relies on
 CORRUPT = "corrupt"  # the folder, beside an experiment's records, of records moved aside
+STEPS = "steps"  # the folder, beside the experiments', of the step benchmark's measurements
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +122,8 @@ class ResultStore:
         `self.skipped` (the caller says how many), never raised."""
         pattern = f"{experiment}/[!.]*.json" if experiment else "*/[!.]*.json"
         for path in sorted(self.root.glob(pattern)):
+            if path.parent.name == STEPS and path.parent.parent == self.root:
+                continue
             try:
                 yield read(path)
             except CorruptRecord as e:

@@ -122,6 +122,19 @@ def _tensors(ds) -> tuple[Tensor, Tensor]:
     return x.contiguous(), y
 
 
+def synthetic(name: str, n_train: int, n_test: int, seed: int = 0) -> ImageData:
+    """Random uint8 images and labels of data set `name`'s shapes and classes, for what needs its shapes and
+    not its images (a training step's time): no file is read."""
+    spec = SPECS[name]
+    g = torch.Generator().manual_seed(seed)
+
+    def split(n: int) -> tuple[Tensor, Tensor]:
+        x = torch.randint(0, 256, (n, spec.channels, spec.size, spec.size), generator=g, dtype=torch.uint8)
+        return x, torch.randint(0, spec.classes, (n,), generator=g)
+
+    return ImageData(*split(n_train), *split(n_test), classes=spec.classes)
+
+
 def fetch(name: str, root: str | Path | None = None, download: bool = True, verify: bool = True) -> str:
     """Make sure data set `name` is on disk and whole (downloading it if allowed): one line saying
     what is there; DatasetUnavailable or DatasetDamaged as `load` raises them."""
@@ -140,3 +153,15 @@ class ImageDataTask:
 
     def fetch(self) -> str:
         return fetch(self.dataset, self.root, download=self.download, verify=self.verify)
+
+    def setup(self, device: torch.device, dtype: torch.dtype) -> None:
+        self.use(load(self.dataset, self.root, download=self.download, verify=self.verify), device, dtype)
+
+    def setup_synthetic(self, device: torch.device, dtype: torch.dtype, n: int = 256) -> None:
+        """Set up on n random images of the data set's shapes (`synthetic`): a step then costs what it costs
+        on the real images, which need not be on this machine."""
+        self.use(synthetic(self.dataset, n, n), device, dtype)
+
+    def use(self, data: ImageData, device: torch.device, dtype: torch.dtype) -> None:
+        """Set up on these images (the task's splits, its normalization)."""
+        raise NotImplementedError

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from dataclasses import replace
 
 from experiments.analysis import stats
 from experiments.analysis.ledger.spec import PROTOCOL_LABELS, Claim, Kind, claims
+from experiments.analysis.shapes import BENCH_METRIC
 from experiments.harness.tables import LSQ, base_model, config_value, head_of, protocol_of
 from experiments.harness.variants import lsq_variants
 
@@ -46,7 +48,7 @@ def build(
     rows = []
     counted = defaultdict(list)
     for r in shapes or []:
-        counted[r["experiment"]].append(r)
+        counted[(r["experiment"], r["measured_from"])].append(r)
     for claim in spec if spec is not None else claims():
         recs = [
             r
@@ -54,7 +56,16 @@ def build(
             if _matches(r, claim.select) and (claim.where is None or claim.where(r))
         ]
         if not recs and claim.metric == "n_params":  # a count needs the model's shapes, not its data
-            recs = counted.get(claim.experiment, [])
+            recs = counted.get((claim.experiment, "shapes"), [])
+        if claim.metric == BENCH_METRIC:  # step times from the step benchmark: one row per device it ran on
+            benched = counted.get((claim.experiment, "step benchmark"), [])
+            devices = sorted({r["bench_device"] for r in benched})
+            for device in devices:
+                on = [r for r in benched if r["bench_device"] == device]
+                rows.append(judge(replace(claim, case=f"{claim.case} ({device})"), "paper", on, paper, profile))
+            if not devices:
+                rows.append(judge(claim, "paper", [], paper, profile))
+            continue
         for protocol in claim.protocols:
             if protocol == "paper" or _exists(recs, claim, protocol):
                 rows.append(judge(claim, protocol, recs, paper, profile))
@@ -70,7 +81,7 @@ def adjust(rows: list[dict]) -> None:
     families: dict[tuple, list[dict]] = defaultdict(list)
     for row in rows:
         if "p_claim" in row:
-            families[(row["claim"], row["_kind"], row["protocol"])].append(row)
+            families[(row["claim"], row["_kind"], row["protocol"], row["_decides"])].append(row)
     for family in families.values():
         for key in ("p_claim", "p_against"):
             for row, p in zip(family, stats.holm([r[key] for r in family])):
@@ -82,12 +93,23 @@ def adjust(rows: list[dict]) -> None:
 
 def finish(row: dict, profile: str, differs: str) -> None:
     """A decided row under a profile other than the paper's protocol becomes indicative: what it reads is
-    kept (`reads`), and the reason says how the profile differs. Counts do not depend on training."""
-    kind = row.pop("_kind")
+    kept (`reads`), and the reason says how the profile differs. Counts and step benchmarks are the same under
+    every profile, so the paper profile's ledger decides them. A row that does not decide its claim (a
+    timing from the runs, beside the step benchmark's) is indicative under every profile."""
+    kind, decides = row.pop("_kind"), row.pop("_decides")
     decided = (stats.REPRODUCED, stats.CONTRADICTED, stats.OURS_LOWER, stats.OURS_HIGHER)
-    if profile != "paper" and row["metric"] != "n_params" and row["verdict"] in decided:
+    if row["verdict"] in decided and not decides:
         row["reads"], row["verdict"] = row["verdict"], stats.INDICATIVE
-        row["reason"] = f"{profile}, not the paper's protocol ({differs or 'scaled down'}); {row['reason']}"
+        row["reason"] = (f"shown beside the step benchmark, which decides (both models in one process, in "
+                         f"interleaved rounds); each run was timed in its own process; {row['reason']}")  # fmt: skip
+    elif row["verdict"] in decided and profile != "paper":
+        row["reads"], row["verdict"] = row["verdict"], stats.INDICATIVE
+        how = (
+            "the same under every profile: the paper profile's ledger decides it"
+            if row["metric"] in ("n_params", BENCH_METRIC)
+            else f"not the paper's protocol ({differs or 'scaled down'})"
+        )
+        row["reason"] = f"{profile}, {how}; {row['reason']}"
     if kind in (Kind.RANK, Kind.RATIO) and "p_claim_holm" in row:
         row["reason"] += (
             f"; Holm-adjusted over the claim's rows: p {row['p_claim_holm']:.2g} for it, "
@@ -198,7 +220,7 @@ def judge(claim: Claim, protocol: str, recs: list[dict], paper: dict[str, list[d
         "claim": claim.id, "case": claim.case, "protocol": PROTOCOL_LABELS[protocol], "profile": profile,
         "statement": claim.statement, "metric": claim.metric, "paper": paper_number, "paper_note": paper_note,
         "paper_supports": _supports(claim, paper_number) if ranked else "", "beyond_paper": claim.beyond_paper,
-        "_kind": claim.kind, "_experiment": claim.experiment,
+        "_kind": claim.kind, "_experiment": claim.experiment, "_decides": claim.decides,
         # a value or count is compared with the paper's number, not a threshold
         **({"threshold": claim.threshold, "direction": claim.direction} if ranked else {}),
     }  # fmt: skip

@@ -201,7 +201,9 @@ def test_a_task_sets_up_on_random_images_of_its_shapes(tmp_path, dataset, shape,
     task = ClassificationTask(dataset, tmp_path, download=False, val_fraction=0.25)
     task.setup_synthetic(torch.device("cpu"), torch.float32, n=40)
     assert {k: tuple(v[0].shape) for k, v in task.splits.items()} == {
-        "train": (30, *shape), "val": (10, *shape), "test": (40, *shape)
+        "train": (30, *shape),
+        "val": (10, *shape),
+        "test": (40, *shape),
     }
     assert task.splits["train"][0].dtype == torch.uint8 and int(task.splits["train"][1].max()) < classes
     x = task.inputs(task.splits["train"][0])  # normalized by the random images' own statistics, as by real ones

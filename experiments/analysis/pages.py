@@ -47,7 +47,8 @@ def forest_markdown(out_dir: Path, link_root: str) -> str:
 def sections() -> list[Section]:
     """Every family's section in the paper's order, then the analysis's own."""
     return sorted(
-        [f.report.section for f in discover()] + [TuningReport.section, AblationReport.section, ShapesReport.section], key=lambda s: s.order
+        [f.report.section for f in discover()] + [TuningReport.section, AblationReport.section, ShapesReport.section],
+        key=lambda s: s.order,
     )
 
 

@@ -127,3 +127,19 @@ def test_pooled_pairs_average_their_log_ratios():
 )
 def test_a_value_is_judged_by_equivalence(values, verdict):
     assert stats.value_verdict(stats.geometric_interval(values), 5.1e-9, margin=2.0)[0] == verdict
+
+
+def test_equivalence_p_values_agree_with_the_interval_rule():
+    paper = 1e-6
+    inside = paper * np.exp(np.random.default_rng(0).normal(0, 0.05, 8))  # within a factor 2, tightly
+    below = inside / 40
+    for values, verdict in ((inside, stats.REPRODUCED), (below, stats.OURS_LOWER)):
+        p_agree, p_outside = stats.equivalence(values, paper, 2.0)
+        got, _ = stats.value_verdict(stats.geometric_interval(values), paper, 2.0)
+        assert got == verdict
+        assert (p_agree < stats.ALPHA) == (verdict == stats.REPRODUCED)
+        assert (p_outside < stats.ALPHA) == (verdict == stats.OURS_LOWER)
+    assert stats.equivalence([3e-6, 3e-6, 3e-6], paper, 2.0) == (1.0, 0.0)  # exact, outside the band
+    # against one published number, the probability of improvement resamples ours alone
+    poi = stats.improvement(inside, [paper])
+    assert poi.low <= poi.estimate <= poi.high and poi.high - poi.low > 0 and poi.estimate == np.mean(inside < paper)

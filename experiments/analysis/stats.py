@@ -128,6 +128,12 @@ def improvement(ours: np.ndarray, theirs: np.ndarray, *, seed: int = 0) -> Inter
         return ((a < b) + 0.5 * (a == b)).mean(axis=(-2, -1))
 
     value = float(p_less(x, y))
+    if len(y) == 1 and len(x) >= 2 and np.ptp(x) > 0:  # against one number (a published value): resample ours
+        res = stats.bootstrap((x,), lambda a, axis=-1: p_less(a, y), vectorized=True, n_resamples=RESAMPLES,
+                              confidence_level=CONFIDENCE, method="percentile", random_state=np.random.default_rng(seed))  # fmt: skip
+        return Interval(value, float(res.confidence_interval.low), float(res.confidence_interval.high), len(x))
+    if len(x) >= 1 and len(y) >= 1 and np.ptp(x) == 0 and np.ptp(y) == 0:  # constant samples: exact
+        return Interval(value, value, value, min(len(x), len(y)), exact=True)
     if min(len(x), len(y)) < 2:
         return Interval(value, math.nan, math.nan, min(len(x), len(y)))
     if np.ptp(x) == 0 and np.ptp(y) == 0:
@@ -259,6 +265,24 @@ def decide(p_claim: float, p_against: float, n: int, *, min_seeds: int = MIN_SEE
     if p_against < ALPHA:
         return CONTRADICTED
     return INCONCLUSIVE
+
+
+def equivalence(values, paper: float, margin: float) -> tuple[float, float]:
+    """(p for agreement, p for lying outside) of our values against a published one within a factor `margin`,
+    on the log scale: two one-sided t-tests (TOST) for agreement, and the one-sided test of the nearer edge
+    for lying below or above the band. Exact values give 0 or 1."""
+    logs = np.log(positive(values))
+    low, high = math.log(paper / margin), math.log(paper * margin)
+    m = float(logs.mean()) if len(logs) else math.nan
+    if len(logs) >= 2 and np.ptp(logs) == 0 or len(logs) == 1:
+        inside = low <= m <= high
+        return (0.0, 1.0) if inside else (1.0, 0.0)
+    if len(logs) < 2:
+        return math.nan, math.nan
+    se, df = float(logs.std(ddof=1) / math.sqrt(len(logs))), len(logs) - 1
+    above_low, below_high = stats.t.sf((m - low) / se, df), stats.t.sf((high - m) / se, df)  # H0: at or past an edge
+    outside_low, outside_high = stats.t.sf((low - m) / se, df), stats.t.sf((m - high) / se, df)  # H0: inside
+    return float(max(above_low, below_high)), float(min(outside_low, outside_high))
 
 
 def value_verdict(ours: Interval, paper: float, margin: float) -> tuple[str, str]:

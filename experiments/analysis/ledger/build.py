@@ -80,8 +80,12 @@ def adjust(rows: list[dict]) -> None:
     for the evidence for it and against it alike; the verdict then reads the adjusted p-values."""
     families: dict[tuple, list[dict]] = defaultdict(list)
     for row in rows:
-        if "p_claim" in row:
+        if "p_claim" not in row:
+            continue
+        if row["_kind"] in (Kind.RANK, Kind.RATIO) and row.get("test") != "counts, exact":
             families[(row["claim"], row["_kind"], row["protocol"], row["_decides"])].append(row)
+        else:  # values (equivalence) and exact counts decide by their own rule: a family of one, unadjusted
+            row["p_claim_holm"], row["p_against_holm"] = row["p_claim"], row["p_against"]
     for family in families.values():
         for key in ("p_claim", "p_against"):
             for row, p in zip(family, stats.holm([r[key] for r in family])):
@@ -306,6 +310,11 @@ def _rank(claim, protocol, recs, paper_value):
     return {**found, "reason": reason}, used
 
 
+def _below(a: float, b: float) -> float:
+    """P(X < Y) of two exact values (ties a half): the probability of improvement where nothing varies."""
+    return 1.0 if a < b else 0.5 if a == b else 0.0
+
+
 def _counts(claim, ours_model, ours: dict, others: dict[str, list], missing: list[str]) -> dict:
     """A rank claim about parameter counts: exact values, decided by the values whatever the seeds."""
     mine = max(ours.values())
@@ -321,9 +330,12 @@ def _counts(claim, ours_model, ours: dict, others: dict[str, list], missing: lis
     )
     if missing:
         reason += f"; not measured: {', '.join(missing)}"
+    poi = _below(mine, max(others[deciding]))
     return {"ours_model": ours_model, "ours_geomean": mine, "ours_best": mine, "compared_with": deciding,
             "effect": effects[deciding], "effect_ci_low": effects[deciding], "effect_ci_high": effects[deciding],
-            "test": "counts, exact", "n_seeds": len(ours), "verdict": verdict, "reason": reason}  # fmt: skip
+            "test": "counts, exact", "n_seeds": len(ours), "verdict": verdict, "reason": reason,
+            "p_claim": 0.0 if holds else 1.0, "p_against": 1.0 if holds else 0.0, "improvement": poi,
+            "improvement_ci_low": poi, "improvement_ci_high": poi}  # fmt: skip
 
 
 def _ratio(claim, protocol, recs, paper_value):
@@ -345,6 +357,9 @@ def _ratio(claim, protocol, recs, paper_value):
         holds = (ratio < claim.threshold) == (claim.direction == "below")
         return {**_ours(ours or {}, names[claim.pairs[0][0][0]]), "compared_with": names[claim.pairs[0][1][0]],
                 "effect": ratio, "effect_ci_low": ratio, "effect_ci_high": ratio, "test": "counts, exact",
+                "p_claim": 0.0 if holds else 1.0, "p_against": 1.0 if holds else 0.0,
+                "improvement": _below(ratio, 1), "improvement_ci_low": _below(ratio, 1),
+                "improvement_ci_high": _below(ratio, 1),
                 "n_seeds": min(len(t) for t, _ in pooled), "verdict": stats.REPRODUCED if holds else stats.CONTRADICTED,
                 "reason": f"a count ratio of {ratio:.3g} (threshold {claim.threshold:g}, {claim.direction})"}, used  # fmt: skip
     if paired and len(pooled) == 1:
@@ -377,6 +392,10 @@ def _value(claim, protocol, recs, paper_value):
     found.update(effect=ours.estimate / paper_value, effect_ci_low=ours.low / paper_value,
                  effect_ci_high=ours.high / paper_value)  # fmt: skip
     verdict, reason = stats.value_verdict(ours, paper_value, claim.margin)
+    p_agree, p_outside = stats.equivalence(list(values.values()), paper_value, claim.margin)
+    poi = stats.improvement(list(values.values()), [paper_value])  # how often a run of ours is below its number
+    found.update(p_claim=p_agree, p_against=p_outside, improvement=poi.estimate, improvement_ci_low=poi.low,
+                 improvement_ci_high=poi.high)  # fmt: skip
     return {**found, "verdict": verdict, "reason": reason}, used
 
 
@@ -392,7 +411,11 @@ def _count(claim, protocol, recs, paper_value):
     if not math.isfinite(paper_value):
         return {**found, "verdict": stats.NOT_MEASURED, "reason": "the paper gives no count"}, used
     found["effect"] = ours / paper_value
-    if abs(ours / paper_value - 1) <= claim.tolerance:
+    within = abs(ours / paper_value - 1) <= claim.tolerance
+    below = _below(ours, paper_value)
+    found.update(p_claim=0.0 if within else 1.0, p_against=1.0, improvement=below, improvement_ci_low=below,
+                 improvement_ci_high=below)  # exact: a count has no spread; a miss is not evidence against the claim  # fmt: skip
+    if within:
         return {
             **found,
             "verdict": stats.REPRODUCED,

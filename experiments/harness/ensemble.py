@@ -12,7 +12,7 @@ from where the stack left off. Results match the sequential trials up to the ord
 point sums (tests: float64, rtol 1e-6 over 50 steps).
 
 Modules that need a vmap-friendly form provide `prepare_for_vmap()` (the LSTM unrolls its
-recurrence); a module class with `vectorizable = False` (pykan's KAN) is trained seed by seed.
+recurrence); a module with `vectorizable = False` (pykan's own KAN) is trained seed by seed.
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ ELEMENTWISE = (torch.optim.Adam, torch.optim.AdamW, torch.optim.SGD)
 
 
 def vectorizable(model: nn.Module) -> bool:
-    return all(getattr(type(m), "vectorizable", True) for m in model.modules())
+    """False where any module says `vectorizable = False` (its class, or the instance: KAN's impl decides)."""
+    return all(getattr(m, "vectorizable", True) for m in model.modules())
 
 
 class _Method(nn.Module):

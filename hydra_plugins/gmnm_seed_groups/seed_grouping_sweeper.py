@@ -52,7 +52,9 @@ class SeedGroupingSweeper(BasicSweeper):
         size = cfg.trainer.get("seeds_per_process", 1) or 1
         if not isinstance(size, int) or size < 1:
             return 1  # a bad value: validate_batch_is_legal stops the sweep with its key
-        if size > 1 and not getattr(get_class(cfg.model._target_), "vectorizable", True):
+        cls = get_class(cfg.model._target_)
+        vectorizes = cls.vectorizes(cfg.model) if hasattr(cls, "vectorizes") else getattr(cls, "vectorizable", True)
+        if size > 1 and not vectorizes:
             log.info("%s cannot be vectorised: one seed per job", cfg.model_name)
             return 1
         return size

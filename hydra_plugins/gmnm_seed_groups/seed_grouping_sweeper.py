@@ -43,7 +43,7 @@ class SeedGroupingSweeper(BasicSweeper):
     def validate_batch_is_legal(self, batch: Sequence[Sequence[str]]) -> None:
         """Every job's config composes and passes experiments.harness.schema, and the store takes records:
         else one line and exit 2 before any job runs (a bad value fails the sweep, not its 40th job)."""
-        checked, built = set(), set()
+        checked, built, planned = set(), set(), []
         for overrides in batch:
             cfg = self.hydra_context.config_loader.load_sweep_config(self.config, list(overrides))
             try:
@@ -62,9 +62,10 @@ class SeedGroupingSweeper(BasicSweeper):
                 with open_dict(job):
                     del job["hydra"]  # as Hydra hands the job its config
                 for seed in list(job.seed_group) if job.get("seed_group") else [job.seed]:
-                    self._planned.append((*where, seeded(job, seed)[2]))
+                    planned.append((*where, seeded(job, seed)[2]))
             except (ConfigError, StoreError) as e:
                 exit_with(e)
+        self._planned += planned  # counted at the end only once the whole batch is launched
 
     def _group_size(self, overrides: list[str]) -> int:
         """How many seeds of this configuration one job may take (its composed config decides)."""

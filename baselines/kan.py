@@ -45,6 +45,8 @@ class SplineLayer(nn.Module):
         self.register_buffer("mask", layer.mask.detach().clone())  # (in, out)
         for name, t in zip(("subnode_scale", "subnode_bias", "node_scale", "node_bias"), (*subnode, *node)):
             self.register_buffer(name, t.detach().clone())  # (out,): pykan's affines, frozen at 1 and 0
+        # at 1 and 0 they change no number (x * 1 + 0 is x exactly): skipped, two fewer passes each way
+        self.affine = not all(bool((t == v).all()) for t, v in zip((*subnode, *node), (1, 0, 1, 0)))
         # pykan's grids are uniform: then the bases need no knot lookups (baselines/bspline.py)
         step = (grid[:, -1] - grid[:, 0]) / (grid.shape[1] - 1)  # (in,)
         spacing = grid.diff(dim=1)
@@ -67,6 +69,8 @@ class SplineLayer(nn.Module):
             dense = bases(x, self.grid, self.knots, k)  # (N, in, G + k)
         spline = dense.reshape(x.shape[0], -1) @ w.reshape(-1, n_out)  # (N, in * cols) @ (in * cols, out)
         y = F.silu(x) @ (self.mask * self.scale_base) + spline  # silu: pykan's base_fun, torch.nn.SiLU()
+        if not self.affine:
+            return y
         y = self.subnode_scale[None] * y + self.subnode_bias[None]
         return self.node_scale[None] * y + self.node_bias[None]
 

@@ -1,6 +1,7 @@
-"""GMNM's forward + backward against a Linear-tanh-Linear block of the same hidden width.
+"""GMNM's forward + backward against a Linear-tanh-Linear block of the same hidden width, and each reading's
+Laplacian step against diag's.
 
-    .venv/bin/python -m benchmarks.layer [--device cpu] [--threads 1] [--rounds 7] [--steps 20]
+    .venv/bin/python -m benchmarks.layer [--device cpu] [--threads 1] [--rounds 7] [--steps 20] [--all]
 
 For each size (batch N, input d, components m = the MLP's hidden width, outputs) and each
 reading of Eq. 3 (diag fused, the default; diag through autograd; full; ridge), one
@@ -8,7 +9,11 @@ step is forward, a sum of the outputs, backward with respect to the parameters. 
 median of interleaved rounds, so a burst of load hits every layer alike. Memory: on CUDA the
 peak allocated during a step above what was allocated before it; on CPU the bytes autograd keeps
 for backward (saved tensors), which is what grows with N and m. The targets apply to the
-default, fused diag: at most 1.3x the MLP's time and 1.5x its memory.
+default, fused diag: at most 1.3x the MLP's time and 1.5x its memory. At the one-output sizes (a PDE's),
+the Laplacian step (laplacian(x).sum(), backward) of each fused reading against diag's: the targets there
+are full at most 2x and ridge at most 1.3x at Poisson's size (2601, 2, 900). The full reading at
+(256, 256, 1024) builds 1,024 (256 x 256) precision matrices a step and takes minutes on a CPU: left out
+unless --all.
 """
 
 from __future__ import annotations
@@ -39,6 +44,12 @@ def layers(d: int, m: int, out: int) -> dict[str, nn.Module]:
 
 def step(layer: nn.Module, x: torch.Tensor) -> None:
     layer(x).sum().backward()
+    for p in layer.parameters():
+        p.grad = None
+
+
+def laplacian_step(layer: nn.Module, x: torch.Tensor) -> None:
+    layer.laplacian(x).sum().backward()
     for p in layer.parameters():
         p.grad = None
 
@@ -74,6 +85,7 @@ def main(argv=None) -> None:
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    ap.add_argument("--all", action="store_true", help="also the full reading at d = 256 (minutes on a CPU)")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     device, dtype = pick_device(args.device), getattr(torch, args.dtype)
@@ -88,8 +100,11 @@ def main(argv=None) -> None:
     )
     worst_time = worst_mem = 0.0
     g = torch.Generator().manual_seed(0)
+    laplacians = {}
     for n, d, m, out in SIZES:
         nets = {k: v.to(device=device, dtype=dtype) for k, v in layers(d, m, out).items()}
+        if d > 64 and not args.all:
+            del nets["full"]
         x = (torch.rand(n, d, generator=g, dtype=dtype) * 2 - 1).to(device)
         for net in nets.values():
             for _ in range(3):
@@ -114,6 +129,27 @@ def main(argv=None) -> None:
             )
         worst_time = max(worst_time, ms["diag"] / ms["mlp"])
         worst_mem = max(worst_mem, mem["diag"] / mem["mlp"])
+        if out == 1:  # a PDE's layer: the Laplacian step of each fused reading
+            fused = {k: net for k, net in nets.items() if k in ("diag", "full", "ridge")}
+            lap = {k: [] for k in fused}
+            for _ in range(args.rounds):
+                for k, net in fused.items():
+                    if device.type == "cuda":
+                        torch.cuda.synchronize()
+                    t0 = time.perf_counter()
+                    for _ in range(args.steps):
+                        laplacian_step(net, x)
+                    if device.type == "cuda":
+                        torch.cuda.synchronize()
+                    lap[k].append(1000 * (time.perf_counter() - t0) / args.steps)
+            laplacians[(n, d, m)] = {k: statistics.median(v) for k, v in lap.items()}
+    print(f"{'N':>5s} {'d':>4s} {'m':>5s} Laplacian step, ms (over diag's)")
+    for (n, d, m), lap in laplacians.items():
+        print(f"{n:5d} {d:4d} {m:5d} " + "  ".join(f"{k} {v:.3f} ({v / lap['diag']:.2f})" for k, v in lap.items()))
+    poisson = laplacians.get((2601, 2, 900))
+    if poisson:
+        print(f"Laplacian at Poisson's size: full {poisson['full'] / poisson['diag']:.2f}x diag's (target <= 2), "
+              f"ridge {poisson['ridge'] / poisson['diag']:.2f}x (target <= 1.3)")  # fmt: skip
     print(
         f"layer: worst time ratio {worst_time:.2f}x, worst memory ratio {worst_mem:.2f}x "
         f"(diag, fused; targets 1.30x and 1.50x)"

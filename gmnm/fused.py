@@ -1,4 +1,5 @@
-"""Fused forward and backward of the `diag` reading: the mixture and its Laplacian.
+"""Fused forward and backward of every reading of Eq. 3: the mixture and its Laplacian (diag first; full
+and ridge below, on the same plan).
 
 The readable path (gmnm.functional, then autograd) keeps about five (N, m) tensors per call
 for backward. Here each is one custom autograd Function that writes the squared distances of
@@ -161,3 +162,173 @@ class DiagLaplacian(torch.autograd.Function):
         _, dmu4, ds4 = _chain(d, x, mu, s4, None, d_c_b)
         ds2 = ds2 - d_c_b[:, -1:]  # c has -sum_k s_k^2; a's last column is 1: sum_n d/dc_ni
         return dx, dmu2 + dmu4, 2 * scale * ds2 + 4 * scale * s2 * ds4, dpi
+
+
+# The `full` reading: y^2 = z^T Q z with Q = P^T P, a quadratic form in x as diag's is, over the features
+# [x_k x_l (k <= l), x, 1], so it is the same one matmul; its Laplacian factor z^T Q^2 z - tr Q likewise.
+# The Functions below take the features A (N, K) and the weights B (m, K), which plain autograd builds
+# from x and (mu, P): only the (N, m) work is fused. Shapes as above; K = d (d + 1) / 2 + d + 1.
+
+
+def quadratic_features(x: Tensor) -> Tensor:
+    """(N, d) -> (N, K): [x_k x_l for k <= l, x, 1]."""
+    k, j = torch.triu_indices(x.shape[1], x.shape[1], device=x.device)
+    return torch.cat([x[:, k] * x[:, j], x, torch.ones_like(x[:, :1])], dim=1)
+
+
+def quadratic_weights(mu: Tensor, q: Tensor) -> Tensor:
+    """(m, d), (m, d, d) symmetric -> (m, K): z^T q z = quadratic_features(x) @ this^T, z = x - mu."""
+    d = mu.shape[1]
+    k, j = torch.triu_indices(d, d, device=mu.device)
+    twice = torch.where(k == j, 1.0, 2.0).to(q.dtype)  # x_k x_j and x_j x_k share one feature
+    q_mu = torch.einsum("mkl,ml->mk", q, mu)  # (m, d)
+    return torch.cat([q[:, k, j] * twice, -2 * q_mu, (mu * q_mu).sum(-1, keepdim=True)], dim=1)
+
+
+class QuadraticMixture(torch.autograd.Function):
+    """(A, B, pi) -> (g @ pi^T, g) with g = exp(-(A @ B^T) / 2): GMNM's output for any quadratic form."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(a: Tensor, b: Tensor, pi: Tensor):
+        g = _exp_floored(a @ (-0.5 * b).T)  # (N, m)
+        return g @ pi.T, g
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        a, b, pi = inputs
+        ctx.save_for_backward(a, b, pi, output[1])
+        ctx.set_materialize_grads(False)
+
+    @staticmethod
+    def backward(ctx, grad_out: Tensor | None, grad_g: Tensor | None):
+        a, b, pi, g = ctx.saved_tensors
+        w = grad_out if grad_out is not None else g.new_zeros(g.shape[0], pi.shape[0])  # (N, out)
+        da = None
+        if (
+            not ctx.needs_input_grad[0]
+            and grad_g is None
+            and pi.shape[0] * a.shape[1] <= 2 * (pi.shape[0] + a.shape[1])
+        ):
+            r = _contract(g, w, a)  # (m, out, K)
+            d_arg_b, dpi = torch.einsum("jm,mjk->mk", pi, r), r[:, :, -1].T  # a's last column is 1
+        else:
+            dg = w @ pi if grad_g is None else w @ pi + grad_g  # (N, m)
+            d_arg = dg * g  # d/d(-y^2/2)
+            d_arg_b, dpi = _over_points(d_arg, a), w.T @ g
+            if ctx.needs_input_grad[0]:
+                da = d_arg @ (-0.5 * b)
+        return da, -0.5 * d_arg_b, dpi
+
+
+class QuadraticLaplacian(torch.autograd.Function):
+    """(A, B2, B4, c0, pi) -> (lap, g, h): g = exp(-(A @ B2^T) / 2), h = g (A @ B4^T + c0), lap = h @ pi^T
+    (full: B2 from Q, B4 from Q^2, c0 = -tr Q)."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(a: Tensor, b2: Tensor, b4: Tensor, c0: Tensor, pi: Tensor):
+        g = _exp_floored(a @ (-0.5 * b2).T)  # (N, m)
+        h = torch.addmm(c0, a, b4.T).mul_(g)  # (N, m): g c
+        return h @ pi.T, g, h
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        a, b2, b4, c0, pi = inputs
+        ctx.save_for_backward(a, b2, b4, pi, output[1], output[2])
+        ctx.set_materialize_grads(False)
+
+    @staticmethod
+    def backward(ctx, grad_out: Tensor | None, grad_g: Tensor | None, grad_h: Tensor | None):
+        a, b2, b4, pi, g, h = ctx.saved_tensors
+        w = grad_out if grad_out is not None else g.new_zeros(g.shape[0], pi.shape[0])  # (N, out)
+        da = None
+        few = pi.shape[0] * a.shape[1] <= 2 * (pi.shape[0] + a.shape[1])
+        if not ctx.needs_input_grad[0] and grad_g is None and grad_h is None and few:
+            r_h = _contract(h, w, a)  # (m, out, K): d/d(-y^2/2) = (W pi) h, d/dc = (W pi) g
+            d_arg_b = torch.einsum("jm,mjk->mk", pi, r_h)
+            d_c_b = torch.einsum("jm,mjk->mk", pi, _contract(g, w, a))
+            dpi = r_h[:, :, -1].T
+        else:
+            dh = w @ pi if grad_h is None else w @ pi + grad_h  # (N, m)
+            c = h / g  # g > 0: floored
+            dg = dh * c if grad_g is None else dh * c + grad_g
+            d_arg, d_c = dg * g, dh * g
+            d_arg_b, d_c_b, dpi = _over_points(d_arg, a), _over_points(d_c, a), w.T @ h
+            if ctx.needs_input_grad[0]:
+                da = d_arg @ (-0.5 * b2) + d_c @ b4
+        return da, -0.5 * d_arg_b, d_c_b, d_c_b[:, -1], dpi  # c0 adds to every point: a's column of ones
+
+
+# The `ridge` reading: y = A1 @ B1^T with A1 = [x, 1], B1 = [p, offset - p . mu], f = exp(-y^2 / 2), and
+# lap f = (y^2 - 1) |p|^2 f. Both Functions keep y and g, the two (N, m) tensors their gradients need.
+
+
+class RidgeMixture(torch.autograd.Function):
+    """(A1, B1, pi) -> (g @ pi^T, g, y) with y = A1 @ B1^T, g = exp(-y^2 / 2)."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(a: Tensor, b: Tensor, pi: Tensor):
+        y = a @ b.T  # (N, m)
+        g = _exp_floored(y.square().mul_(-0.5))
+        return g @ pi.T, g, y
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        a, b, pi = inputs
+        ctx.save_for_backward(a, b, pi, output[1], output[2])
+        ctx.set_materialize_grads(False)
+
+    @staticmethod
+    def backward(ctx, grad_out: Tensor | None, grad_g: Tensor | None, grad_y: Tensor | None):
+        a, b, pi, g, y = ctx.saved_tensors
+        w = grad_out if grad_out is not None else g.new_zeros(g.shape[0], pi.shape[0])  # (N, out)
+        dg = w @ pi if grad_g is None else w @ pi + grad_g  # (N, m)
+        dy = -(dg * g * y) if grad_y is None else grad_y - dg * g * y  # f'(y) = -y f
+        da = dy @ b if ctx.needs_input_grad[0] else None
+        return da, _over_points(dy, a), w.T @ g
+
+
+class RidgeLaplacian(torch.autograd.Function):
+    """(A1, B1, p2, pi) -> (lap, g, h, y): h = g (y^2 - 1) p2 with p2 = |p|^2 (m,), lap = h @ pi^T."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(a: Tensor, b: Tensor, p2: Tensor, pi: Tensor):
+        y = a @ b.T  # (N, m)
+        g = _exp_floored(y.square().mul_(-0.5))
+        h = (y.square() - 1).mul_(g).mul_(p2)
+        return h @ pi.T, g, h, y
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        a, b, p2, pi = inputs
+        ctx.save_for_backward(a, b, p2, pi, output[1], output[3])
+        ctx.set_materialize_grads(False)
+
+    @staticmethod
+    def backward(ctx, grad_out: Tensor | None, grad_g: Tensor | None, grad_h: Tensor | None, grad_y: Tensor | None):
+        a, b, p2, pi, g, y = ctx.saved_tensors
+        w = grad_out if grad_out is not None else g.new_zeros(g.shape[0], pi.shape[0])  # (N, out)
+        y2 = y.square()
+        few = pi.shape[0] * a.shape[1] <= 2 * (pi.shape[0] + a.shape[1])
+        if not ctx.needs_input_grad[0] and grad_g is None and grad_h is None and grad_y is None and few:
+            # dh = W pi factorises: d/dy_ni = sum_j W_nj pi_ji p2_i t_ni with t = g y (3 - y^2); no (N, m) product
+            r = _contract(g * y * (3 - y2), w, a)  # (m, out, K)
+            db = p2[:, None] * torch.einsum("jm,mjk->mk", pi, r)
+            w_q = _over_points(g * (y2 - 1), w)  # (m, out): sum_n (g (y^2 - 1))_ni W_nj
+            return None, db, (pi.T * w_q).sum(-1), (w_q * p2[:, None]).T
+        dh = w @ pi if grad_h is None else w @ pi + grad_h  # (N, m)
+        dp2 = (dh * g * (y2 - 1)).sum(0)
+        dy = dh * p2 * g * y * (3 - y2)  # d/dy of g (y^2 - 1) p2, with g' = -y g
+        if grad_g is not None:
+            dy = dy - grad_g * g * y
+        if grad_y is not None:
+            dy = dy + grad_y
+        da = dy @ b if ctx.needs_input_grad[0] else None
+        return da, _over_points(dy, a), dp2, w.T @ (g * (y2 - 1) * p2)

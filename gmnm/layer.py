@@ -34,6 +34,7 @@ import torch
 from torch import Tensor, nn
 
 from gmnm import functional as F
+from gmnm import fused as fz
 from gmnm.fused import DiagLaplacian, DiagMixture
 from gmnm.head import LinearHead
 
@@ -62,8 +63,8 @@ class GMNM(nn.Module):
             by sqrt(d) so that y^2 stays O(1) rather than O(d) when d is large.
         sigma_scale: multiplies that initial width (sigma_init's, or the default spacing's): the
             width relative to the centre spacing, a knob tuning can search without knowing m or d.
-        fused: for "diag", compute the output and the Laplacian with the fused autograd
-            Functions of gmnm.fused (same values and gradients, the memory of an MLP block);
+        fused: compute the output and the Laplacian with the fused autograd Functions of
+            gmnm.fused, for every reading (same values and gradients, the memory of an MLP block);
             False uses the readable path of gmnm.functional, against which they are tested.
     """
 
@@ -117,7 +118,7 @@ class GMNM(nn.Module):
         self.projection, self.rank, self.trainable_mu = projection, rank, trainable_mu
         self.mu_init, self.mu_range, self.sigma_init = mu_init, (low, high), sigma_init
         self.sigma_scale = float(sigma_scale)
-        self.fused = fused and projection == "diag"
+        self.fused = fused
 
         fk = {"device": device, "dtype": dtype}
         m, d = n_components, in_features
@@ -184,8 +185,13 @@ class GMNM(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         lead = self._check_input(x)
         x2 = x.reshape(-1, self.in_features)  # (N, d), N = prod(lead)
-        if self.fused:
+        if self.fused and self.projection == "diag":
             out = DiagMixture.apply(x2, self.mu, self.scale, self.pi)[0]  # (N, out)
+        elif self.fused and self.projection == "full":
+            a, q = fz.quadratic_features(x2), self._precision()
+            out = fz.QuadraticMixture.apply(a, fz.quadratic_weights(self.mu, q), self.pi)[0]
+        elif self.fused:
+            out = fz.RidgeMixture.apply(*self._ridge_affine(x2), self.pi)[0]
         else:
             out = self._responses(x2) @ self.pi.T  # (N, out): relaxed mixture, Eq. 1 with pi unconstrained
         if self.bias is not None:
@@ -219,9 +225,27 @@ class GMNM(nn.Module):
         """
         lead = self._check_input(x)
         x2 = x.reshape(-1, self.in_features)  # (N, d)
-        if self.fused:
-            return DiagLaplacian.apply(x2, self.mu, self.scale, self.pi)[0].reshape(*lead, self.out_features)
-        return (self.gaussian_laplacians(x2) @ self.pi.T).reshape(*lead, self.out_features)  # bias has no curvature
+        if self.fused and self.projection == "diag":
+            lap = DiagLaplacian.apply(x2, self.mu, self.scale, self.pi)[0]
+        elif self.fused and self.projection == "full":  # lap f / f = z^T Q^2 z - tr Q
+            a, q = fz.quadratic_features(x2), self._precision()
+            b2, b4 = fz.quadratic_weights(self.mu, q), fz.quadratic_weights(self.mu, q @ q)
+            lap = fz.QuadraticLaplacian.apply(a, b2, b4, -q.diagonal(dim1=-2, dim2=-1).sum(-1), self.pi)[0]
+        elif self.fused:  # lap f / f = (y^2 - 1) |p|^2
+            lap = fz.RidgeLaplacian.apply(*self._ridge_affine(x2), self.proj.square().sum(-1), self.pi)[0]
+        else:
+            lap = self.gaussian_laplacians(x2) @ self.pi.T
+        return lap.reshape(*lead, self.out_features)  # (N, out) -> (..., out); the bias has no curvature
+
+    def _precision(self) -> Tensor:
+        """full: Q_i = P_i^T P_i, (m, d, d), Sigma_i^-1 of the reading."""
+        return torch.einsum("mrk,mrl->mkl", self.proj, self.proj)
+
+    def _ridge_affine(self, x2: Tensor) -> tuple[Tensor, Tensor]:
+        """ridge: y = A1 @ B1^T with A1 = [x, 1] (N, d + 1), B1 = [p, offset - p . mu] (m, d + 1)."""
+        a = torch.cat([x2, torch.ones_like(x2[:, :1])], dim=1)
+        b = torch.cat([self.proj, (self.offset - (self.mu * self.proj).sum(-1))[:, None]], dim=1)
+        return a, b
 
     def linear_head(self) -> LinearHead:
         """pi (and the bias) over the component responses: the output is linear in them."""
@@ -245,7 +269,7 @@ class GMNM(nn.Module):
         if self.projection == "full":
             s += f", rank={self.rank}"
         s += f", trainable_mu={self.trainable_mu}, bias={self.bias is not None}"
-        return s + (", fused=False" if self.projection == "diag" and not self.fused else "")
+        return s + ("" if self.fused else ", fused=False")
 
 
 def _grid_side(m: int, d: int) -> int:

@@ -10,8 +10,10 @@ from experiments.harness.store import ResultStore
 from experiments.harness.sweep import group_seeds
 
 # every covered model, each with a 50-step float64 protocol of its experiment
-CASES = [("fit2d", m, ["trainer.steps=50", "trainer.eval_every=10"]) for m in ("gmnm", "mlp_relu", "mlp_tanh", "rbf")]
-CASES += [("poisson", m, ["trainer.steps=50", "trainer.eval_every=10"]) for m in ("gmnm", "pinn", "rbf")]
+CASES = [
+    ("fit2d", m, ["trainer.steps=50", "trainer.eval_every=10"]) for m in ("gmnm", "kan", "mlp_relu", "mlp_tanh", "rbf")
+]
+CASES += [("poisson", m, ["trainer.steps=50", "trainer.eval_every=10"]) for m in ("gmnm", "kan", "pinn", "rbf")]
 CASES += [("timeseries", m, ["trainer.epochs=10"]) for m in ("lstm3", "lstm3_gmnm", "lstm32")]  # 5 steps an epoch
 
 
@@ -41,14 +43,17 @@ def test_a_seed_of_an_ensemble_matches_its_sequential_trial(compose_cfg, tmp_pat
     assert group[0]["summary"]["n_params"] == alone["summary"]["n_params"]
 
 
-def test_kan_seeds_train_one_after_another_and_say_so(compose_cfg, tmp_path, caplog):
-    cfg = compose_cfg("experiment=fit1d", "model=kan", "profile=smoke", "trainer.vectorize=true")
+def test_pykans_kan_seeds_train_one_after_another_and_say_so(compose_cfg, tmp_path, caplog):
+    cfg = compose_cfg("experiment=fit1d", "model=kan", "model.impl=pykan", "profile=smoke", "trainer.vectorize=true")
     with caplog.at_level("INFO"):
         group = run_seeds(cfg, [0, 1])
     assert sum("cannot be vectorised" in r.message for r in caplog.records) == 1
     alone = run_trial(
-        compose_cfg("experiment=fit1d", "model=kan", "profile=smoke", "seed=1", f"paths.store_dir={tmp_path / 'alone'}")
-    )
+        compose_cfg(
+            "experiment=fit1d", "model=kan", "model.impl=pykan", "profile=smoke", "seed=1",
+            f"paths.store_dir={tmp_path / 'alone'}",
+        )
+    )  # fmt: skip
     assert group[1]["history"] == alone["history"]  # sequential within the process: bit-identical
 
 

@@ -1,7 +1,8 @@
 """Every trial keeps its identity: the configuration hash and the seed-0 key of every (experiment, model,
 profile, protocol) at its first sweep point, against tests/data/config_hashes.json, computed before
 the code moved into harness/ and analysis/ (and before the *_lsq models were composed in code). A
-changed hash would orphan every record in every store: a change that means it must say so here."""
+changed hash would orphan every record in every store: a change that means it must say so here.
+Changed on purpose: KAN's 36 points, when `model.impl` (fast or pykan's) and `model.dtype` joined its config."""
 
 import json
 from pathlib import Path

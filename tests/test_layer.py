@@ -194,23 +194,25 @@ def test_laplacian_of_one_gaussian_by_hand():
     assert layer.laplacian(x).item() == pytest.approx(expected, rel=1e-12)
 
 
-def _pair(bias, trainable_mu, seed=0):
-    """A fused diag GMNM and a readable one with the same parameters, moved off their initial values."""
+def _pair(bias, trainable_mu, seed=0, projection="diag", rank=None):
+    """A fused GMNM and a readable one with the same parameters, moved off their initial values."""
     torch.manual_seed(seed)
-    fast = GMNM(3, 2, 7, bias=bias, trainable_mu=trainable_mu, sigma_init=0.7)
+    kw = dict(bias=bias, trainable_mu=trainable_mu, projection=projection, rank=rank)
+    fast = GMNM(3, 2, 7, sigma_init=0.7, **kw)
     with torch.no_grad():
         for p in fast.parameters():
             p.add_(0.3 * torch.randn_like(p))
-    slow = GMNM(3, 2, 7, bias=bias, trainable_mu=trainable_mu, fused=False)
+    slow = GMNM(3, 2, 7, fused=False, **kw)
     slow.load_state_dict(fast.state_dict())
     return fast, slow
 
 
+@pytest.mark.parametrize("projection, rank", [("diag", None), ("full", None), ("full", 2), ("ridge", None)])
 @pytest.mark.parametrize("bias", [False, True])
 @pytest.mark.parametrize("trainable_mu", [True, False])
 @pytest.mark.parametrize("method", ["forward", "laplacian"])
-def test_fused_path_matches_the_readable_one(bias, trainable_mu, method):
-    fast, slow = _pair(bias, trainable_mu)
+def test_fused_path_matches_the_readable_one(bias, trainable_mu, method, projection, rank):
+    fast, slow = _pair(bias, trainable_mu, projection=projection, rank=rank)
     assert fast.fused and not slow.fused
     x = torch.randn(4, 5, 3, requires_grad=True)
     weights = torch.randn(4, 5, 2)
@@ -254,6 +256,44 @@ def test_fused_functions_pass_gradcheck(x_grad, out):
             assert torch.autograd.gradgradcheck(lambda *t: fn.apply(*t)[output], args)
 
 
+@pytest.mark.parametrize("a_grad", [True, False])  # without: full's factorised backward (few outputs)
+@pytest.mark.parametrize("out", [1, 9])
+def test_fused_full_and_ridge_functions_pass_gradcheck(a_grad, out):
+    from gmnm import fused
+
+    torch.manual_seed(0)
+    x, mu = torch.randn(6, 3), torch.randn(5, 3)
+    p = torch.randn(5, 3, 3) * 0.7
+    q = torch.einsum("mrk,mrl->mkl", p, p)
+    a = fused.quadratic_features(x).requires_grad_(a_grad)
+    b2, b4 = fused.quadratic_weights(mu, q), fused.quadratic_weights(mu, q @ q)
+    pi = torch.randn(out, 5, requires_grad=True)
+    c0 = -q.diagonal(dim1=-2, dim2=-1).sum(-1)
+    a1 = torch.cat([x, torch.ones(6, 1)], 1).requires_grad_(a_grad)
+    b1, p2 = torch.randn(5, 4), torch.rand(5) + 0.5
+    cases = [
+        (fused.QuadraticMixture, (a, b2.requires_grad_(), pi), 2),
+        (fused.QuadraticLaplacian, (a, b2, b4.requires_grad_(), c0.requires_grad_(), pi), 3),
+        (fused.RidgeMixture, (a1, b1.requires_grad_(), pi), 3),
+        (fused.RidgeLaplacian, (a1, b1, p2.requires_grad_(), pi), 4),
+    ]
+    for fn, args, outputs in cases:
+        for output in range(outputs):  # the layer's output, and the tensors the Function also returns
+            assert torch.autograd.gradcheck(lambda *t: fn.apply(*t)[output], args), (fn, output)
+            assert torch.autograd.gradgradcheck(lambda *t: fn.apply(*t)[output], args), (fn, output)
+
+
+def test_the_fused_quadratic_form_is_the_readable_one():
+    from gmnm import fused
+    from gmnm import functional as F
+
+    torch.manual_seed(1)
+    x, mu, p = torch.randn(8, 4), torch.randn(6, 4), torch.randn(6, 2, 4)
+    q = torch.einsum("mrk,mrl->mkl", p, p)
+    y2 = fused.quadratic_features(x) @ fused.quadratic_weights(mu, q).T
+    torch.testing.assert_close(y2, F.full_sq_distance(x, mu, p), rtol=1e-12, atol=1e-12)
+
+
 def test_far_gaussians_are_floored_not_subnormal():
     layer = GMNM(1, 1, 2, sigma_init=0.01).float()
     with torch.no_grad():
@@ -268,5 +308,6 @@ def test_far_gaussians_are_floored_not_subnormal():
 
 
 @pytest.mark.parametrize("projection", ["full", "ridge"])
-def test_other_readings_take_the_readable_path(projection):
-    assert not GMNM(3, 1, 4, projection=projection).fused
+def test_every_reading_is_fused_unless_asked_not_to(projection):
+    assert GMNM(3, 1, 4, projection=projection).fused
+    assert "fused=False" in repr(GMNM(3, 1, 4, projection=projection, fused=False))

@@ -84,3 +84,71 @@ def test_two_sweeps_started_together_train_each_trial_once(tmp_path):
     )
     assert sum("claimed by" in out for out in outs) >= 1  # they did meet
     assert not list((tmp_path / "store").rglob("*.lock"))
+
+
+def test_a_lock_whose_owner_cannot_be_read_is_stale_at_once(tmp_path):
+    record = tmp_path / "fit2d" / "k1.json"
+    lock_path(record).parent.mkdir(parents=True)
+    lock_path(record).write_text("")  # what a process killed between create and write used to leave
+    assert is_stale(lock_path(record))
+    with TrialLocks() as taker:
+        assert taker.acquire(record)  # taken over now, not after minutes
+        assert json.loads(lock_path(record).read_text())["pid"] == os.getpid()
+    assert sorted(p.name for p in record.parent.iterdir()) == []  # no temporary file left beside it
+
+
+# Fault injection for a child process: os.open creating a file under GMNM_FULL_DISK fails with ENOSPC
+# once GMNM_FULL_DISK_AFTER files have been created there, as on a disk that has just filled up.
+FULL_DISK = """
+import errno, os
+_open, _root, _left = os.open, os.environ["GMNM_FULL_DISK"], [int(os.environ["GMNM_FULL_DISK_AFTER"])]
+def _full(path, flags, *args, **kwargs):
+    if flags & os.O_CREAT and os.path.abspath(os.fsdecode(path)).startswith(_root):
+        if _left[0] <= 0:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), path)
+        _left[0] -= 1
+    return _open(path, flags, *args, **kwargs)
+os.open = _full
+"""
+
+
+def test_a_full_disk_stops_the_sweep_with_one_line_and_leaves_no_file_behind(tmp_path):
+    from conftest import command
+
+    (tmp_path / "inject").mkdir()
+    (tmp_path / "inject" / "sitecustomize.py").write_text(FULL_DISK)
+    store = tmp_path / "store"
+    sweep = command(tmp_path, "experiment=fit1d", "profile=smoke", "model=gmnm", "seed=0,1", multirun=True)
+
+    def run(after: int | None) -> subprocess.CompletedProcess:
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(tmp_path / "inject"), os.environ.get("PYTHONPATH", "")]),
+        }
+        if after is not None:
+            env.update(GMNM_FULL_DISK=str(store), GMNM_FULL_DISK_AFTER=str(after))
+        return subprocess.run(sweep, capture_output=True, text=True, env=env, timeout=300)
+
+    def leftovers() -> list[str]:
+        return sorted(p.name for p in store.rglob("*") if p.is_file() and not p.name.endswith(".json"))
+
+    full = run(0)  # no room for even the first claim
+    assert full.returncode == 2 and "Traceback" not in full.stderr
+    errors = [line for line in full.stderr.splitlines() if line.startswith("error:")]
+    assert (
+        errors
+        == [
+            f"error: cannot claim a trial in the result store {store}: No space left on device "
+            f"({errors[0].split('(')[1]}"
+        ]
+        and "free space there or point paths.store_dir elsewhere" in errors[0]
+    )
+    assert "sweep: 0 of 8 trials in the store, 0 left to other processes training them, 8 not trained" in full.stderr
+    assert not store.exists() or leftovers() == []  # no empty lock, no temporary file
+    filling = run(3)  # room for the store's probe, then one trial's claim and record: the next record fails
+    assert filling.returncode == 2 and "error: cannot write a record into the result store" in filling.stderr
+    assert "sweep: 1 of 8 trials in the store, 0 left to other processes training them, 7 not trained" in filling.stderr
+    assert leftovers() == [] and len(list(ResultStore(store).records())) == 1
+    freed = run(None)  # the disk freed: the re-run trains the seven missing trials, and says all are there
+    assert freed.returncode == 0 and "sweep: all 8 trials are in the store" in freed.stdout
+    assert len(list(ResultStore(store).records())) == 8 and leftovers() == []

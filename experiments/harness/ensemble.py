@@ -12,12 +12,13 @@ from where the stack left off. Results match the sequential trials up to the ord
 point sums (tests: float64, rtol 1e-6 over 50 steps).
 
 Modules that need a vmap-friendly form provide `prepare_for_vmap()` (the LSTM unrolls its
-recurrence); a module class with `vectorizable = False` (pykan's KAN) is trained seed by seed.
+recurrence); a module with `vectorizable = False` (pykan's own KAN) is trained seed by seed.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 import time
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ from torch import Tensor, nn
 from torch.func import functional_call, stack_module_state, vmap
 from tqdm.auto import tqdm
 
+from experiments.harness.checkpoint import random_state, set_random_state
 from experiments.harness.train import Phase, TrainResult, evaluate, sync, train
 
 log = logging.getLogger(__name__)
@@ -34,7 +36,8 @@ ELEMENTWISE = (torch.optim.Adam, torch.optim.AdamW, torch.optim.SGD)
 
 
 def vectorizable(model: nn.Module) -> bool:
-    return all(getattr(type(m), "vectorizable", True) for m in model.modules())
+    """False where any module says `vectorizable = False` (its class, or the instance: KAN's impl decides)."""
+    return all(getattr(m, "vectorizable", True) for m in model.modules())
 
 
 class _Method(nn.Module):
@@ -86,13 +89,19 @@ def train_ensemble(
     generators: list[torch.Generator],
     device: torch.device,
     progress: bool = True,
+    checkpoint=None,
+    seed_checkpoints: list | None = None,
 ) -> list[TrainResult]:
-    """Train each model as `experiments.harness.train.train` would, all at once; one result per model."""
+    """Train each model as `experiments.harness.train.train` would, all at once; one result per model.
+    checkpoint: the group's (experiments.harness.checkpoint), saved while the seeds train stacked, and
+    resumed from; seed_checkpoints: each seed's, for the phases that run per seed (and when the models
+    cannot be vectorised)."""
+    seed_checkpoints = seed_checkpoints or [None] * len(models)
     if not all(vectorizable(m) for m in models):
         log.info("%s cannot be vectorised: its %d seeds train one after another", type(models[0]).__name__, len(models))
         return [
-            train(m, task, phases, batch_size=batch_size, generator=g, device=device, progress=progress)
-            for m, g in zip(models, generators)
+            train(m, task, phases, batch_size=batch_size, generator=g, device=device, progress=progress, checkpoint=c)
+            for m, g, c in zip(models, generators, seed_checkpoints)
         ]
     plan = [phase.resolve(task, batch_size) for phase in phases]
     results = [TrainResult() for _ in models]
@@ -106,6 +115,17 @@ def train_ensemble(
     params, buffers = stack_module_state(models)  # {name: (S, ...)}
     trainable = [p for p in params.values() if p.requires_grad]
     alive = list(range(len(models)))
+    saved = checkpoint.load() if checkpoint is not None else None
+    if saved is not None:  # the stacked tensors, histories and batch streams where the group's run stopped
+        with torch.no_grad():
+            for name, tensor in [*params.items(), *buffers.items()]:
+                tensor.copy_(saved["tensors"][name])
+        results = [TrainResult(**r) for r in saved["results"]]
+        alive = list(saved["alive"])
+        for b in batches:
+            for _ in range(saved["step"]):
+                next(b)
+        set_random_state(saved["random"])
 
     def seed_loss(p: dict, b: dict, batch) -> Tensor:
         return task.loss(Member(base, {**p, **b}), batch)
@@ -113,14 +133,18 @@ def train_ensemble(
     bar = tqdm(
         total=sum(steps for steps, _ in plan), disable=None if progress else True, leave=False, dynamic_ncols=True
     )
-    step = 0
+    step = saved["step"] if saved is not None else 0
     for index, (spec, (steps, eval_every)) in enumerate(zip(phases, plan)):
+        if saved is not None and index < saved["phase"]:
+            continue  # finished before the checkpoint
         optimizer = spec.optimizer(trainable)
         if not isinstance(optimizer, ELEMENTWISE):  # e.g. L-BFGS: per seed, from the stack's state
             bar.close()
             _unstack(params, buffers, models)
+            if checkpoint is not None and (saved is None or saved["phase"] < index):  # the stack's end, kept
+                _save(checkpoint, params, buffers, None, results, alive, index, 0, step)
             for s in alive:
-                train(
+                results[s] = train(  # the same result, or the one its own checkpoint resumed
                     models[s],
                     task,
                     phases[index:],
@@ -130,13 +154,20 @@ def train_ensemble(
                     progress=progress,
                     result=results[s],
                     batches=batches[s],
+                    checkpoint=seed_checkpoints[s],
                 )
             return results
-        for result in results:
-            result.phase_steps.append(0)
-            result.phase_times_s.append(0.0)
+        begin = 0
+        if saved is not None and index == saved["phase"]:
+            optimizer.load_state_dict(saved["optimizer"])
+            begin = saved["phase_step"]
+        else:
+            for result in results:
+                result.phase_steps.append(0)
+                result.phase_times_s.append(0.0)
+        bar.update(step)
         start = time.perf_counter()
-        for i in range(steps):
+        for i in range(begin, steps):
             step += 1
             batch, in_dim = _stack_batches([next(b) for b in batches])
             optimizer.zero_grad(set_to_none=True)
@@ -156,9 +187,19 @@ def train_ensemble(
                 if not alive:
                     bar.close()
                     return results
+                if checkpoint is not None and checkpoint.due():
+                    _save(checkpoint, params, buffers, optimizer, results, alive, index, i + 1, step)
                 start = time.perf_counter()
     bar.close()
     return results
+
+
+def _save(checkpoint, params, buffers, optimizer, results, alive, phase: int, phase_step: int, step: int) -> None:
+    """The group's state: its stacked tensors, optimizer, histories, live seeds and where in which phase."""
+    checkpoint.save({"tensors": {k: v.detach() for k, v in {**params, **buffers}.items()},
+                     "optimizer": optimizer.state_dict() if optimizer is not None else None,
+                     "results": [dataclasses.asdict(r) for r in results], "alive": list(alive),
+                     "random": random_state(), "phase": phase, "phase_step": phase_step, "step": step})  # fmt: skip
 
 
 @torch.no_grad()

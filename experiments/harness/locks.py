@@ -1,8 +1,10 @@
 """Locks on trials, so that sweeps sharing one result store never train a trial twice.
 
-A process claims a trial by creating `<store>/<experiment>/.<key>.lock` with O_CREAT | O_EXCL,
-which is atomic on local file systems and on NFS v3+; the file holds the owner's host, PID and
-start time. While the owner trains, a thread touches its lock files every HEARTBEAT_S seconds. A
+A process claims a trial by creating `<store>/<experiment>/.<key>.lock`, holding the owner's host,
+PID and start time: written whole to a temporary file first, then hard-linked into place, which fails
+if the lock exists and is atomic on local file systems and on NFS; so a lock is never empty or half
+written, and one whose owner cannot be read is stale at once. A lock that cannot be written (a full
+disk) is a StoreError naming the store and the cause, and leaves no file behind. While the owner trains, a thread touches its lock files every HEARTBEAT_S seconds. A
 lock is stale, and is taken over, when its owner's process is gone (same host) or it has not
 been touched for STALE_S seconds (any host: a node that died). A takeover is serialised by a
 second lock file, so two processes never both take over one stale claim.
@@ -50,7 +52,7 @@ def is_stale(path: Path) -> bool:
     who = owner(path)
     if who.get("host") == socket.gethostname() and isinstance(who.get("pid"), int):
         return not _alive(who["pid"])
-    return not who and age > TAKEOVER_STALE_S  # unreadable: give its writer time to finish writing
+    return not who  # unreadable: no lock of ours is ever half written (see _create), so nobody holds it
 
 
 def _alive(pid: int) -> bool:
@@ -61,6 +63,16 @@ def _alive(pid: int) -> bool:
     except PermissionError:  # exists, owned by someone else
         return True
     return True
+
+
+def _unwritable(path: Path, error: OSError):
+    from experiments.harness.store import StoreError
+
+    store = path.parent.parent
+    return StoreError(
+        f"cannot claim a trial in the result store {store}: {error.strerror or error} ({path.name}); free space "
+        f"there or point paths.store_dir elsewhere, then run again: finished trials are kept"
+    )
 
 
 class TrialLocks:
@@ -75,7 +87,10 @@ class TrialLocks:
     def acquire(self, record_path: Path) -> bool:
         """True if this process now holds the trial of record_path; False if another live one does."""
         path = lock_path(record_path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise _unwritable(path, e) from None
         for _ in range(3):
             if self._create(path):
                 self.held.append(path)
@@ -87,12 +102,23 @@ class TrialLocks:
         return False
 
     def _create(self, path: Path) -> bool:
+        """Write the claim whole beside the lock, then link it into place: False if the lock exists."""
+        data = json.dumps({**self._me, "since": datetime.now(timezone.utc).isoformat(timespec="seconds")}).encode()
+        tmp = path.with_name(f"{path.name}.{self._me['pid']}.{threading.get_ident()}.tmp")
         try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o644)
+            try:
+                os.write(fd, data)
+            finally:
+                os.close(fd)
+            os.link(tmp, path)
         except FileExistsError:
             return False
-        with os.fdopen(fd, "w") as f:
-            json.dump({**self._me, "since": datetime.now(timezone.utc).isoformat(timespec="seconds")}, f)
+        except OSError as e:
+            raise _unwritable(path, e) from None
+        finally:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
         return True
 
     def _take_over(self, path: Path) -> None:
@@ -105,6 +131,8 @@ class TrialLocks:
         except FileExistsError:
             time.sleep(0.2)  # another process is taking it over; look again
             return
+        except OSError as e:
+            raise _unwritable(path, e) from None
         os.close(fd)
         try:
             if is_stale(path):  # still stale now that we alone may remove it

@@ -25,6 +25,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from experiments.harness.build import build
+from experiments.harness.checkpoint import Checkpoint, checkpoint_path
 from experiments.harness.config import SCHEMA, check_model, config_hash, is_protocol, trial_key
 from experiments.harness.ensemble import train_ensemble
 from experiments.harness.env import (
@@ -150,7 +151,21 @@ def _train(
     t0 = time.perf_counter()
     generators = [torch.Generator().manual_seed(s) for s in todo]
     scans = [head.select_width(list(lsq.widths)) if lsq is not None and lsq.widths else None for head in heads]
+    # checkpoints are trusted only by the same code on the same machine setup (experiments/harness/checkpoint.py)
+    meta = {"commit": commit, "torch": torch.__version__, "threads": torch.get_num_threads(), "device": str(device),
+            "dtype": str(dtype)}  # fmt: skip
+    every = cfg.trainer.get("checkpoint_every_s")
+    keys = [trials[s][2] for s in todo]
+    paths = [store.path(cfg.experiment_name, key) for key in keys]
+    mine = [Checkpoint(checkpoint_path(p), every, {**meta, "key": k}) for p, k in zip(paths, keys)]
+
+    def store_record(i: int, model, result, scan, wall: float) -> None:
+        records[todo[i]] = _store(cfg, task, trials, todo[i], model, result, scan, group_hash, store, overrides,
+                                  sweep_keys, wall, started, commit, device, len(todo))  # fmt: skip
+        mine[i].remove()
+
     if len(todo) > 1 and lsq is None and vectorize(cfg.trainer.get("vectorize", "auto"), device):
+        group = Checkpoint(checkpoint_path(paths[0], keys), every, {**meta, "keys": keys})
         results = train_ensemble(
             models,
             task,
@@ -159,75 +174,85 @@ def _train(
             generators=generators,
             device=device,
             progress=cfg.trainer.progress,
+            checkpoint=group,
+            seed_checkpoints=mine,
         )
-    else:
-        results = [
-            train(
-                model,
-                task,
-                phases,
-                batch_size=cfg.trainer.batch_size,
-                generator=g,
-                device=device,
-                progress=cfg.trainer.progress,
-                head=head,
-            )
-            for model, g, head in zip(models, generators, heads)
-        ]
-    wall = (time.perf_counter() - t0) / len(todo)  # each seed's share of the process's time
-    for s, model, result, scan in zip(todo, models, results, scans):
-        _, config, key = trials[s]
-        summary = summarize(
-            model, result, device, wall_time_s=wall, started=started, commit=commit, seeds_in_process=len(todo)
+        wall = (time.perf_counter() - t0) / len(todo)  # each seed's share of the process's time
+        for i, (model, result, scan) in enumerate(zip(models, results, scans)):
+            store_record(i, model, result, scan, wall)
+        group.remove()
+        return records
+    for i, (model, g, head, scan) in enumerate(zip(models, generators, heads, scans)):
+        t1 = time.perf_counter()
+        result = train(
+            model,
+            task,
+            phases,
+            batch_size=cfg.trainer.batch_size,
+            generator=g,
+            device=device,
+            progress=cfg.trainer.progress,
+            head=head,
+            checkpoint=mine[i],
         )
-        seed_overrides = (
-            None
-            if overrides is None
-            else [o for o in overrides if o.split("=", 1)[0] not in ("seed", "seed_group")] + [f"seed={s}"]
-        )
-        record = {
-            "schema": SCHEMA,
-            "key": key,
-            "config_hash": group_hash,
-            "status": result.status,
-            "experiment": cfg.experiment_name,
-            "profile": cfg.profile_name,
-            "model": cfg.model_name,
-            "seed": s,
-            "protocol_name": cfg.get("protocol_name", "paper"),
-            "tuning_study": cfg.get("tuning_study"),
-            # what the report shows, so it never re-composes configs or rebuilds tasks
-            "label": cfg.model_label,
-            "color": cfg.models[cfg.model_name],
-            "lineup": list(cfg.models),
-            "arch": architecture(model),
-            "problem": task.title(),
-            "overrides": seed_overrides,
-            "sweep_keys": list(sweep_keys),
-            "protocol": is_protocol(seed_overrides, sweep_keys),
-            "config": {k: v for k, v in config.items() if k not in ("lineup", "seed_group")},
-            "summary": summary,
-            "history": result.history,
-        }
-        if scan is not None:  # the least-squares head's width scan: validation loss (its choice) and metrics
-            record["lsq_widths"] = scan
-        if hasattr(task, "artifacts"):  # small outputs a report shows, e.g. reconstructed images
-            model.eval()
-            record["artifacts"] = task.artifacts(model)
-        path = store.put(record)
-        metrics = [k[len("final_") :] for k in summary if k.startswith("final_")]
-        log.info(
-            "%s %s/%s model=%s seed=%d: %s -> %s",
-            result.status,
-            cfg.experiment_name,
-            key,
-            cfg.model_name,
-            s,
-            ", ".join(f"{m}={summary['final_' + m]:.3e}" for m in metrics),
-            path,
-        )
-        records[s] = record
+        store_record(i, model, result, scan, time.perf_counter() - t1)  # each seed's record as soon as it ends
     return records
+
+
+def _store(cfg, task, trials, s, model, result, scan, group_hash, store, overrides, sweep_keys, wall, started, commit,
+           device, seeds_in_process) -> dict:  # fmt: skip
+    """The record of seed s's trial, written into the store."""
+    _, config, key = trials[s]
+    summary = summarize(
+        model, result, device, wall_time_s=wall, started=started, commit=commit, seeds_in_process=seeds_in_process
+    )
+    seed_overrides = (
+        None
+        if overrides is None
+        else [o for o in overrides if o.split("=", 1)[0] not in ("seed", "seed_group")] + [f"seed={s}"]
+    )
+    record = {
+        "schema": SCHEMA,
+        "key": key,
+        "config_hash": group_hash,
+        "status": result.status,
+        "experiment": cfg.experiment_name,
+        "profile": cfg.profile_name,
+        "model": cfg.model_name,
+        "seed": s,
+        "protocol_name": cfg.get("protocol_name", "paper"),
+        "tuning_study": cfg.get("tuning_study"),
+        # what the report shows, so it never re-composes configs or rebuilds tasks
+        "label": cfg.model_label,
+        "color": cfg.models[cfg.model_name],
+        "lineup": list(cfg.models),
+        "arch": architecture(model),
+        "problem": task.title(),
+        "overrides": seed_overrides,
+        "sweep_keys": list(sweep_keys),
+        "protocol": is_protocol(seed_overrides, sweep_keys),
+        "config": {k: v for k, v in config.items() if k not in ("lineup", "seed_group")},
+        "summary": summary,
+        "history": result.history,
+    }
+    if scan is not None:  # the least-squares head's width scan: validation loss (its choice) and metrics
+        record["lsq_widths"] = scan
+    if hasattr(task, "artifacts"):  # small outputs a report shows, e.g. reconstructed images
+        model.eval()
+        record["artifacts"] = task.artifacts(model)
+    path = store.put(record)
+    metrics = [k[len("final_") :] for k in summary if k.startswith("final_")]
+    log.info(
+        "%s %s/%s model=%s seed=%d: %s -> %s",
+        result.status,
+        cfg.experiment_name,
+        key,
+        cfg.model_name,
+        s,
+        ", ".join(f"{m}={summary['final_' + m]:.3e}" for m in metrics),
+        path,
+    )
+    return record
 
 
 def seeded(cfg: DictConfig, seed: int) -> tuple[DictConfig, dict, str]:

@@ -113,8 +113,15 @@ class ResultStore:
         return target
 
     def put(self, record: dict) -> Path:
+        """Write a record whole or not at all: an OSError (a full disk) is a StoreError naming the store."""
         path = self.path(record["experiment"], record["key"])
-        return write_atomic(path, json.dumps(record, indent=1, allow_nan=True), fsync=True)
+        try:
+            return write_atomic(path, json.dumps(record, indent=1, allow_nan=True), fsync=True)
+        except OSError as e:
+            raise StoreError(
+                f"cannot write a record into the result store {self.root}: {e.strerror or e} ({path.name}); "
+                f"free space there or point paths.store_dir elsewhere, then run again: finished trials are kept"
+            ) from None
 
     def records(self, experiment: str | None = None) -> Iterator[dict]:
         """Every readable record, optionally of one experiment. Temporary files, locks and records

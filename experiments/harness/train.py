@@ -10,6 +10,7 @@ finite.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
 import time
@@ -19,6 +20,8 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
+
+from experiments.harness.checkpoint import random_state, set_random_state
 
 
 @dataclass
@@ -117,6 +120,7 @@ def train(
     result: TrainResult | None = None,
     batches: Iterator | None = None,
     head=None,
+    checkpoint=None,
 ) -> TrainResult:
     """Run the phases in order; steps in the history are counted across phases.
 
@@ -125,17 +129,24 @@ def train(
     head: an experiments.harness.lsq.HeadSolver: the head is solved by least squares before every loss
     (so L-BFGS's line search sees the reduced loss too) and, on all training points, before every
     evaluation; the optimizers step the other parameters, and the history records each solve.
+    checkpoint: an experiments.harness.checkpoint.Checkpoint: saved at evaluation points when due, and, when
+    one is there, training continues from it (the batch stream replayed to its step).
     """
     if not phases:
         raise ValueError("train: no training phase given")
     plan = [phase.resolve(task, batch_size) for phase in phases]
     batches = batches if batches is not None else task.batches(batch_size, generator)
-    if result is None:
+    first_phase = 0 if result is None else len(result.phase_steps)
+    saved = checkpoint.load() if checkpoint is not None else None
+    if saved is not None:
+        model.load_state_dict(saved["model"])
+        for _ in range(saved["step"] - (result.steps if result is not None else 0)):
+            next(batches)  # the batches the saved run drew: the stream goes on where it stopped
+        result = TrainResult(**saved["result"])
+        set_random_state(saved["random"])
+    elif result is None:
         result = TrainResult()
         result.record(0, 0, None, _evaluate(model, task, head))  # the untrained model: curves start at step 0
-        first_phase = 0
-    else:
-        first_phase = len(result.phase_steps)
     solved = {id(p) for p in head.params} if head is not None else set()
     params = [p for p in model.parameters() if p.requires_grad and id(p) not in solved]
     bar = tqdm(
@@ -143,11 +154,20 @@ def train(
     )
     step = result.steps
     for phase, spec, (steps, eval_every) in zip(range(first_phase, first_phase + len(plan)), phases, plan):
+        if saved is not None and phase < saved["phase"]:
+            bar.update(steps)
+            continue  # finished before the checkpoint
         optimizer = spec.optimizer(params)
-        result.phase_steps.append(0)
-        result.phase_times_s.append(0.0)
+        begin = 0
+        if saved is not None and phase == saved["phase"]:
+            optimizer.load_state_dict(saved["optimizer"])
+            begin = saved["phase_step"]
+            bar.update(begin)
+        else:
+            result.phase_steps.append(0)
+            result.phase_times_s.append(0.0)
         start = time.perf_counter()
-        for i in range(steps):
+        for i in range(begin, steps):
             step += 1
             batch = next(batches)
 
@@ -169,6 +189,10 @@ def train(
                 if not result.record(step, phase, loss_value, _evaluate(model, task, head)):
                     bar.close()
                     return result
+                if checkpoint is not None and checkpoint.due():
+                    checkpoint.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                                     "result": dataclasses.asdict(result), "random": random_state(),
+                                     "phase": phase, "phase_step": i + 1, "step": step})  # fmt: skip
                 start = time.perf_counter()
     bar.close()
     return result

@@ -284,8 +284,8 @@ def test_fused_full_and_ridge_functions_pass_gradcheck(a_grad, out):
 
 
 def test_the_fused_quadratic_form_is_the_readable_one():
-    from gmnm import fused
     from gmnm import functional as F
+    from gmnm import fused
 
     torch.manual_seed(1)
     x, mu, p = torch.randn(8, 4), torch.randn(6, 4), torch.randn(6, 2, 4)

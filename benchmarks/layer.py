@@ -48,6 +48,22 @@ def step(layer: nn.Module, x: torch.Tensor) -> None:
         p.grad = None
 
 
+def median_ms(nets: dict[str, nn.Module], fn, x: torch.Tensor, rounds: int, steps: int, device) -> dict[str, float]:
+    """{name: median ms of fn(net, x)} over interleaved rounds of `steps` calls each (a burst of load hits all)."""
+    times = {k: [] for k in nets}
+    for _ in range(rounds):
+        for k, net in nets.items():
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            for _ in range(steps):
+                fn(net, x)
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            times[k].append(1000 * (time.perf_counter() - t0) / steps)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
 def laplacian_step(layer: nn.Module, x: torch.Tensor) -> None:
     layer.laplacian(x).sum().backward()
     for p in layer.parameters():
@@ -109,18 +125,7 @@ def main(argv=None) -> None:
         for net in nets.values():
             for _ in range(3):
                 step(net, x)  # warm-up
-        times = {k: [] for k in nets}
-        for _ in range(args.rounds):
-            for k, net in nets.items():
-                if device.type == "cuda":
-                    torch.cuda.synchronize()
-                t0 = time.perf_counter()
-                for _ in range(args.steps):
-                    step(net, x)
-                if device.type == "cuda":
-                    torch.cuda.synchronize()
-                times[k].append(1000 * (time.perf_counter() - t0) / args.steps)
-        ms = {k: statistics.median(v) for k, v in times.items()}
+        ms = median_ms(nets, step, x, args.rounds, args.steps, device)
         mem = {k: memory(net, x) for k, net in nets.items()}
         for k in nets:
             print(
@@ -131,18 +136,7 @@ def main(argv=None) -> None:
         worst_mem = max(worst_mem, mem["diag"] / mem["mlp"])
         if out == 1:  # a PDE's layer: the Laplacian step of each fused reading
             fused = {k: net for k, net in nets.items() if k in ("diag", "full", "ridge")}
-            lap = {k: [] for k in fused}
-            for _ in range(args.rounds):
-                for k, net in fused.items():
-                    if device.type == "cuda":
-                        torch.cuda.synchronize()
-                    t0 = time.perf_counter()
-                    for _ in range(args.steps):
-                        laplacian_step(net, x)
-                    if device.type == "cuda":
-                        torch.cuda.synchronize()
-                    lap[k].append(1000 * (time.perf_counter() - t0) / args.steps)
-            laplacians[(n, d, m)] = {k: statistics.median(v) for k, v in lap.items()}
+            laplacians[(n, d, m)] = median_ms(fused, laplacian_step, x, args.rounds, args.steps, device)
     print(f"{'N':>5s} {'d':>4s} {'m':>5s} Laplacian step, ms (over diag's)")
     for (n, d, m), lap in laplacians.items():
         print(f"{n:5d} {d:4d} {m:5d} " + "  ".join(f"{k} {v:.3f} ({v / lap['diag']:.2f})" for k, v in lap.items()))

@@ -273,12 +273,11 @@ def equivalence(values, paper: float, margin: float) -> tuple[float, float]:
     for lying below or above the band. Exact values give 0 or 1."""
     logs = np.log(positive(values))
     low, high = math.log(paper / margin), math.log(paper * margin)
-    m = float(logs.mean()) if len(logs) else math.nan
-    if len(logs) >= 2 and np.ptp(logs) == 0 or len(logs) == 1:
-        inside = low <= m <= high
-        return (0.0, 1.0) if inside else (1.0, 0.0)
-    if len(logs) < 2:
+    if len(logs) == 0:
         return math.nan, math.nan
+    m = float(logs.mean())
+    if np.ptp(logs) == 0:  # one run, or runs that agree exactly: no spread, the band decides
+        return (0.0, 1.0) if low <= m <= high else (1.0, 0.0)
     se, df = float(logs.std(ddof=1) / math.sqrt(len(logs))), len(logs) - 1
     above_low, below_high = stats.t.sf((m - low) / se, df), stats.t.sf((high - m) / se, df)  # H0: at or past an edge
     outside_low, outside_high = stats.t.sf((low - m) / se, df), stats.t.sf((m - high) / se, df)  # H0: inside

@@ -11,7 +11,6 @@ machine, torch and thread count. A checkpoint made by other code, another torch,
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import logging
 import time
@@ -90,7 +89,3 @@ class Checkpoint:
 
     def remove(self) -> None:
         self.path.unlink(missing_ok=True)
-
-
-def result_state(result) -> dict:
-    return dataclasses.asdict(result)

@@ -68,8 +68,10 @@ tune: $(STAMP)
 quick:
 	$(MAKE) reproduce PROFILE=quick
 
+# One worker per core (pytest-xdist; tests/conftest.py gives each one thread): TEST_JOBS=1 runs them in one process.
+TEST_JOBS ?= auto
 test: $(STAMP)
-	$(PYTHON) -m pytest -q
+	$(PYTHON) -m pytest -q -n $(TEST_JOBS)
 
 # ruff's lint and format check over the code (pyproject.toml [tool.ruff]); CI runs it before the tests.
 lint: $(STAMP)

@@ -24,8 +24,11 @@ from experiments.harness.train import Phase, train
 CASES = (
     ("fit2d", "gmnm"),
     ("fit2d", "mlp_relu"),
+    ("fit2d", "kan"),
+    ("fit1d", "kan"),
     ("poisson", "gmnm"),
     ("poisson", "pinn"),
+    ("poisson", "kan"),
     ("timeseries", "lstm3_gmnm"),
 )
 

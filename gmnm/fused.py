@@ -263,7 +263,13 @@ class QuadraticLaplacian(torch.autograd.Function):
 
 
 # The `ridge` reading: y = A1 @ B1^T with A1 = [x, 1], B1 = [p, offset - p . mu], f = exp(-y^2 / 2), and
-# lap f = (y^2 - 1) |p|^2 f. Both Functions keep y and g, the two (N, m) tensors their gradients need.
+# lap f = (y^2 - 1) |p|^2 f. RidgeMixture keeps y and g, the two (N, m) tensors its gradients need.
+
+
+def _ridge_gaussian(y2: Tensor) -> Tensor:
+    """exp(-y^2 / 2) from y^2 >= 0 (a square, never negative), floored as _exp_floored: one new buffer."""
+    info = torch.finfo(y2.dtype)
+    return y2.mul(-0.5).clamp_min_(max(2 * math.log(info.eps), math.log(info.tiny))).exp_()
 
 
 class RidgeMixture(torch.autograd.Function):
@@ -274,7 +280,7 @@ class RidgeMixture(torch.autograd.Function):
     @staticmethod
     def forward(a: Tensor, b: Tensor, pi: Tensor):
         y = a @ b.T  # (N, m)
-        g = _exp_floored(y.square().mul_(-0.5))
+        g = _ridge_gaussian(y.square())
         return g @ pi.T, g, y
 
     @staticmethod
@@ -294,41 +300,49 @@ class RidgeMixture(torch.autograd.Function):
 
 
 class RidgeLaplacian(torch.autograd.Function):
-    """(A1, B1, p2, pi) -> (lap, g, h, y): h = g (y^2 - 1) p2 with p2 = |p|^2 (m,), lap = h @ pi^T."""
+    """(A1, B1, p2, pi) -> (lap, g, u, nv) with p2 = |p|^2 (m,): u = g (y^2 - 1), lap = u @ (pi p2)^T, and
+    nv = -du/dy = g y (y^2 - 3), which the factorised backward needs. All are computed here, in three
+    (N, m) buffers: the passes over memory, not the matmuls, are this step's cost. nv is an output so that
+    double backward sees how it depends on y; y itself is recomputed where a gradient needs it."""
 
     generate_vmap_rule = True
 
     @staticmethod
     def forward(a: Tensor, b: Tensor, p2: Tensor, pi: Tensor):
         y = a @ b.T  # (N, m)
-        g = _exp_floored(y.square().mul_(-0.5))
-        h = (y.square() - 1).mul_(g).mul_(p2)
-        return h @ pi.T, g, h, y
+        t = y.square()
+        g = _ridge_gaussian(t)
+        nv = y.mul_(t.sub_(3).mul_(g))  # t = g (y^2 - 3), y's buffer becomes nv
+        u = t.add_(g, alpha=2)  # g (y^2 - 3) + 2 g
+        return u @ (pi * p2).T, g, u, nv
 
     @staticmethod
     def setup_context(ctx, inputs, output):
         a, b, p2, pi = inputs
-        ctx.save_for_backward(a, b, p2, pi, output[1], output[3])
+        _, g, u, nv = output
+        ctx.save_for_backward(a, b, p2, pi, g, u, nv)
         ctx.set_materialize_grads(False)
 
     @staticmethod
-    def backward(ctx, grad_out: Tensor | None, grad_g: Tensor | None, grad_h: Tensor | None, grad_y: Tensor | None):
-        a, b, p2, pi, g, y = ctx.saved_tensors
+    def backward(ctx, grad_out, grad_g, grad_u, grad_nv):
+        a, b, p2, pi, g, u, nv = ctx.saved_tensors
         w = grad_out if grad_out is not None else g.new_zeros(g.shape[0], pi.shape[0])  # (N, out)
-        y2 = y.square()
         few = pi.shape[0] * a.shape[1] <= 2 * (pi.shape[0] + a.shape[1])
-        if not ctx.needs_input_grad[0] and grad_g is None and grad_h is None and grad_y is None and few:
-            # dh = W pi factorises: d/dy_ni = sum_j W_nj pi_ji p2_i t_ni with t = g y (3 - y^2); no (N, m) product
-            r = _contract(g * y * (3 - y2), w, a)  # (m, out, K)
-            db = p2[:, None] * torch.einsum("jm,mjk->mk", pi, r)
-            w_q = _over_points(g * (y2 - 1), w)  # (m, out): sum_n (g (y^2 - 1))_ni W_nj
-            return None, db, (pi.T * w_q).sum(-1), (w_q * p2[:, None]).T
-        dh = w @ pi if grad_h is None else w @ pi + grad_h  # (N, m)
-        dp2 = (dh * g * (y2 - 1)).sum(0)
-        dy = dh * p2 * g * y * (3 - y2)  # d/dy of g (y^2 - 1) p2, with g' = -y g
-        if grad_g is not None:
-            dy = dy - grad_g * g * y
-        if grad_y is not None:
-            dy = dy + grad_y
+        if not ctx.needs_input_grad[0] and grad_g is None and grad_u is None and grad_nv is None and few:
+            # d/dy_ni = -sum_j W_nj pi_ji p2_i nv_ni factorises through W: no (N, m) product
+            db = -p2[:, None] * torch.einsum("jm,mjk->mk", pi, _contract(nv, w, a))
+            w_u = _over_points(u, w)  # (m, out): sum_n u_ni W_nj
+            return None, db, (pi.T * w_u).sum(-1), (w_u * p2[:, None]).T
+        du = w @ (pi * p2)  # (N, m): d/du of lap
+        if grad_u is not None:
+            du = du + grad_u
+        dy = -du * nv  # du/dy = -nv
+        if grad_g is not None or grad_nv is not None:
+            y = a @ b.T  # recomputed: differentiable in a and b, so double backward stays exact
+            if grad_g is not None:
+                dy = dy - grad_g * g * y  # dg/dy = -y g
+            if grad_nv is not None:
+                y2 = y.square()
+                dy = dy + grad_nv * g * (6 * y2 - y2.square() - 3)  # dnv/dy = g (6 y^2 - y^4 - 3)
         da = dy @ b if ctx.needs_input_grad[0] else None
-        return da, _over_points(dy, a), dp2, w.T @ (g * (y2 - 1) * p2)
+        return da, _over_points(dy, a), (w @ pi * u).sum(0), (w.T @ u) * p2

@@ -304,7 +304,8 @@ def test_a_profile_says_how_it_differs_from_the_papers_protocol():
     from experiments.analysis.profiles import differences
 
     assert differences("fit2d", "quick").startswith("trainer.steps 2,000 of 20,000; task.n_train 1,000 of 5,000")
-    assert "task.n_train 20,000 of all" in differences("mnist", "quick")
+    assert "task.n_train 6,000 of all" in differences("mnist", "quick")
+    assert differences("fit2d", "quick").endswith("seeds 3 of 10")  # quick caps the seeds
     assert differences("fit2d", "paper") == ""
 
 

@@ -118,8 +118,8 @@ def test_a_model_that_does_not_fit_is_refused_in_one_line(experiment, model, fit
 @pytest.mark.parametrize(
     "profile,steps,every,n_train,seeds",
     [
-        ("paper", 20000, 200, 5000, "range(0,5)"),
-        ("quick", 2000, 20, 1000, "range(0,5)"),
+        ("paper", 20000, 200, 5000, "range(0,10)"),
+        ("quick", 2000, 20, 1000, "range(0,3)"),  # quick caps the seeds at 3
         ("smoke", 10, 2, 200, "range(0,1)"),
     ],
 )
@@ -138,9 +138,9 @@ def test_profiles_scale_epochs_phases_and_own_numbers():
         p: compose("experiment=poisson", f"profile={p}").trainer.finetune.steps for p in ("paper", "quick", "smoke")
     }
     assert lbfgs == {"paper": 200, "quick": 10, "smoke": 2}
-    # a number an experiment sets per profile (MNIST trains on 20,000 images under quick)
+    # a number an experiment sets per profile (MNIST trains on 6,000 images under quick)
     sizes = {p: compose("experiment=mnist", f"profile={p}").task.n_train for p in ("paper", "quick", "smoke")}
-    assert sizes == {"paper": None, "quick": 20000, "smoke": 256}
+    assert sizes == {"paper": None, "quick": 6000, "smoke": 256}
     seeds = compose("experiment=mnist", "profile=paper", hydra=True).hydra.sweeper.params.seed
     assert seeds == "range(0,6)"
 

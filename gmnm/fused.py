@@ -34,12 +34,16 @@ import torch
 from torch import Tensor
 
 
+def _log_floor(dtype: torch.dtype) -> float:
+    """log of the Gaussians' floor: eps^2 of the dtype, or its smallest normal number where that is larger."""
+    info = torch.finfo(dtype)
+    return max(2 * math.log(info.eps), math.log(info.tiny))
+
+
 def _exp_floored(neg_half_y2: Tensor) -> Tensor:
     """exp(min(v, 0)) for v = -y^2 / 2, at least eps^2 (or the smallest normal): no subnormals."""
-    info = torch.finfo(neg_half_y2.dtype)
-    floor = max(2 * math.log(info.eps), math.log(info.tiny))
     # in place on its own buffer (clamp_min_ and clamp_max_: vmap has rules for these, not for clamp_)
-    return neg_half_y2.clamp_min_(floor).clamp_max_(0).exp_()  # y^2 >= 0; rounding can make it -eps
+    return neg_half_y2.clamp_min_(_log_floor(neg_half_y2.dtype)).clamp_max_(0).exp_()  # rounding can make y^2 -eps
 
 
 def _features(x: Tensor) -> Tensor:
@@ -268,8 +272,7 @@ class QuadraticLaplacian(torch.autograd.Function):
 
 def _ridge_gaussian(y2: Tensor) -> Tensor:
     """exp(-y^2 / 2) from y^2 >= 0 (a square, never negative), floored as _exp_floored: one new buffer."""
-    info = torch.finfo(y2.dtype)
-    return y2.mul(-0.5).clamp_min_(max(2 * math.log(info.eps), math.log(info.tiny))).exp_()
+    return y2.mul(-0.5).clamp_min_(_log_floor(y2.dtype)).exp_()
 
 
 class RidgeMixture(torch.autograd.Function):

@@ -1,0 +1,48 @@
+"""results/store/: the published records behind results/tables/*_paper.csv must stay usable by the report."""
+
+import re
+
+import pytest
+
+from experiments.analysis.selection import CurrentProtocol, select
+from experiments.harness.env import ROOT
+from experiments.harness.store import FINISHED, ResultStore
+
+PUBLISHED = ROOT / "results" / "store"
+
+
+def published() -> list[dict]:
+    store = ResultStore(PUBLISHED)
+    records = list(store.records())
+    assert not store.skipped, f"unreadable published records: {store.skipped[:3]}"
+    return records
+
+
+@pytest.fixture(scope="module")
+def records() -> list[dict]:
+    found = published()
+    if not found:
+        pytest.skip("results/store holds no records yet")
+    return found
+
+
+def test_published_store_holds_only_finished_records_of_the_papers_protocol(records):
+    for r in records:
+        assert r["profile"] == "paper", f"{r['experiment']}/{r['key']}: profile {r['profile']}"
+        assert r["status"] in FINISHED, f"{r['experiment']}/{r['key']}: status {r['status']}"
+        assert r.get("protocol_name", "paper") == "paper" and not r.get("tuning_study")
+
+
+def test_published_records_come_from_clean_commits(records):
+    # provenance names the code each trial ran; a record of uncommitted code names none
+    for r in records:
+        commit = r["summary"]["git_commit"]
+        assert re.fullmatch(r"[0-9a-f]{12}", commit), f"{r['experiment']}/{r['key']}: commit {commit!r}"
+
+
+def test_published_records_are_of_the_current_protocol(records):
+    """A change to conf/ that alters a published trial's configuration makes the report leave it out;
+    this says so here, before the tables lose rows: re-run that sweep into results/store."""
+    with CurrentProtocol(ROOT / "conf") as current:
+        kept, notes = select(records, current, current.keys_of)
+    assert len(kept) == len(records), notes

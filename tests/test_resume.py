@@ -91,6 +91,8 @@ def test_a_killed_trial_resumes_and_ends_bit_identical(tmp_path, case):
     assert sorted(mine) == sorted(theirs) == [int(s) for s in group.strip("[]").split(",")]
     for seed in mine:
         same_training(mine[seed], theirs[seed])
+        # the killed process's training counts in the resumed trial's cost; an uninterrupted one has none before
+        assert mine[seed]["summary"]["wall_time_before_s"] > 0 == theirs[seed]["summary"]["wall_time_before_s"]
     assert list(store.rglob(".*.ckpt")) == []  # removed once the records are written
 
 

@@ -48,10 +48,14 @@ class Checkpoint:
 
     def __init__(self, path: Path, every_s: float | None, meta: dict):
         self.path, self.every_s, self.meta = Path(path), every_s, meta
-        self._last = time.monotonic()
+        self._last = self._since = time.monotonic()
+        # seconds trained by the processes before this one, as their last save recorded them: a
+        # resumed trial's record adds them to its own time, so its cost is not understated
+        self.trained_before_s = 0.0
 
     def load(self) -> dict | None:
         """The saved state, or None: absent, unreadable or stale (each of the last two with a warning)."""
+        self._since = time.monotonic()  # training starts (or resumes) now
         if not self.path.exists():
             return None
         try:
@@ -66,6 +70,7 @@ class Checkpoint:
             )
             log.warning("ignoring the stale checkpoint %s (%s): training from step 0", self.path, differs)
             return None
+        self.trained_before_s = float(state.get("trained_s", 0.0))  # absent in checkpoints of older code
         log.info("resuming from %s at step %d", self.path, state["step"])
         return state
 
@@ -77,7 +82,8 @@ class Checkpoint:
         from experiments.harness.store import StoreError
 
         buffer = io.BytesIO()
-        torch.save({**state, "meta": self.meta}, buffer)
+        trained_s = self.trained_before_s + time.monotonic() - self._since
+        torch.save({**state, "trained_s": trained_s, "meta": self.meta}, buffer)
         try:
             write_atomic(self.path, buffer.getvalue(), fsync=True)
         except OSError as e:

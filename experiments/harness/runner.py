@@ -159,9 +159,9 @@ def _train(
     paths = [store.path(cfg.experiment_name, key) for key in keys]
     mine = [Checkpoint(checkpoint_path(p), every, {**meta, "key": k}) for p, k in zip(paths, keys)]
 
-    def store_record(i: int, model, result, scan, wall: float) -> None:
+    def store_record(i: int, model, result, scan, wall: float, before: float) -> None:
         records[todo[i]] = _store(cfg, task, trials, todo[i], model, result, scan, group_hash, store, overrides,
-                                  sweep_keys, wall, started, commit, device, len(todo))  # fmt: skip
+                                  sweep_keys, (wall, before), started, commit, device, len(todo))  # fmt: skip
         mine[i].remove()
 
     if len(todo) > 1 and lsq is None and vectorize(cfg.trainer.get("vectorize", "auto"), device):
@@ -178,8 +178,9 @@ def _train(
             seed_checkpoints=mine,
         )
         wall = (time.perf_counter() - t0) / len(todo)  # each seed's share of the process's time
+        before = (group.trained_before_s + sum(c.trained_before_s for c in mine)) / len(todo)  # earlier processes'
         for i, (model, result, scan) in enumerate(zip(models, results, scans)):
-            store_record(i, model, result, scan, wall)
+            store_record(i, model, result, scan, wall, before)
         group.remove()
         return records
     for i, (model, g, head, scan) in enumerate(zip(models, generators, heads, scans)):
@@ -195,7 +196,8 @@ def _train(
             head=head,
             checkpoint=mine[i],
         )
-        store_record(i, model, result, scan, time.perf_counter() - t1)  # each seed's record as soon as it ends
+        # each seed's record as soon as it ends
+        store_record(i, model, result, scan, time.perf_counter() - t1, mine[i].trained_before_s)
     return records
 
 
@@ -203,9 +205,9 @@ def _store(cfg, task, trials, s, model, result, scan, group_hash, store, overrid
            device, seeds_in_process) -> dict:  # fmt: skip
     """The record of seed s's trial, written into the store."""
     _, config, key = trials[s]
-    summary = summarize(
-        model, result, device, wall_time_s=wall, started=started, commit=commit, seeds_in_process=seeds_in_process
-    )
+    wall, before = wall
+    summary = summarize(model, result, device, wall_time_s=wall, wall_time_before_s=before, started=started,
+                        commit=commit, seeds_in_process=seeds_in_process)  # fmt: skip
     seed_overrides = (
         None
         if overrides is None
@@ -304,7 +306,15 @@ def architecture(model: torch.nn.Module) -> str:
 
 
 def summarize(
-    model, result, device, *, wall_time_s: float, started: datetime, commit: str, seeds_in_process: int = 1
+    model,
+    result,
+    device,
+    *,
+    wall_time_s: float,
+    started: datetime,
+    commit: str,
+    seeds_in_process: int = 1,
+    wall_time_before_s: float = 0.0,
 ) -> dict:
     """Size, cost and provenance of a trial, plus the final and the minimum of every metric."""
     metrics = [k for k in result.history[-1] if k not in ("step", "phase", "loss")]
@@ -312,7 +322,8 @@ def summarize(
         "n_params": count_parameters(model),
         "n_params_all": count_parameters(model, trainable_only=False),
         "steps": result.steps,
-        "wall_time_s": wall_time_s,
+        "wall_time_s": wall_time_s,  # this process's, from started_at
+        "wall_time_before_s": wall_time_before_s,  # earlier processes' of a resumed trial (their checkpoints')
         "seeds_in_process": seeds_in_process,  # > 1: trained vectorised with others; times are shares
         "ms_per_step": result.ms_per_step,
         "median_ms_per_step": result.median_ms_per_step,  # the timing claims read this (the mean is moved by load)

@@ -114,6 +114,9 @@ def test_a_clear_win_is_reproduced_and_names_the_deciding_competitor():
     assert r["effect"] == pytest.approx(0.3) and r["effect_ci_low"] <= 0.3 <= r["effect_ci_high"]
     assert r["ours_best"] == pytest.approx(0.3) and r["commits"] == "abc123" and r["devices"] == "cpu"
     assert r["wall_time_s"] == pytest.approx(4 * 5 * 2.0)  # every record the row read: ours and 3 competitors
+    resumed = fit({"gmnm": 0.3, "kan": 1.0, "mlp_relu": 5.0, "mlp_tanh": 2.0})
+    resumed[0]["summary"]["wall_time_before_s"] = 7.0  # a trial resumed: its earlier process trained 7 s
+    assert row(build(resumed, PAPER, "paper"), "C2", "level 1")["wall_time_s"] == pytest.approx(4 * 5 * 2.0 + 7.0)
     assert r["ours_geomean"] == pytest.approx(
         stats.geometric_interval([0.3 * (1 + s) * (1 + 0.05 * (s % 2)) for s in range(5)]).estimate
     )

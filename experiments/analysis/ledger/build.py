@@ -238,7 +238,8 @@ def judge(claim: Claim, protocol: str, recs: list[dict], paper: dict[str, list[d
     row.update(
         commits=" ".join(sorted({str(s.get("git_commit")) for s in summaries})),
         devices=" ".join(sorted({str(s.get("device", "")).split(" ")[0] for s in summaries})),
-        wall_time_s=round(sum(s.get("wall_time_s", 0.0) for s in summaries), 1),
+        # a resumed trial's earlier processes count too (summary.wall_time_before_s)
+        wall_time_s=round(sum(s.get("wall_time_s", 0.0) + s.get("wall_time_before_s", 0.0) for s in summaries), 1),
     )
     return row
 

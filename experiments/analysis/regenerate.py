@@ -34,6 +34,7 @@ from experiments.analysis.tuning.report import TuningReport
 from experiments.harness.atomic import write_atomic
 from experiments.harness.env import ROOT
 from experiments.harness.registry import family_of_target
+from experiments.harness.runner import trained_s
 from experiments.harness.store import ResultStore
 from experiments.harness.tables import Context, FamilyReport, read_csv, save_figure, write_csv, write_report
 
@@ -77,15 +78,13 @@ def provenance(records: list[dict], profile: str) -> str:
         per_process = s["wall_time_s"] * s.get("seeds_in_process", pd.Series(1, index=s.index)).fillna(1)
         ends = [st + timedelta(seconds=float(w)) for st, w in zip(starts, per_process)]
         span = (max(ends) - min(starts)).total_seconds()
-        # a resumed trial's time includes its earlier processes' (records of older code lack the key)
-        trained = s["wall_time_s"] + s.get("wall_time_before_s", pd.Series(0.0, index=s.index)).fillna(0)
 
         def join(key: str, s: pd.DataFrame = s) -> str:  # the distinct values of a summary column
             return ", ".join(sorted(set(s[key].astype(str))))
 
         lines.append(
             f"| {experiment} | {profile} | {len(recs)} | {sum(r['status'] == 'diverged' for r in recs)} | "
-            f"{join('device')} | {join('git_commit')} | {join('torch')} | {trained.sum():.0f} s | "
+            f"{join('device')} | {join('git_commit')} | {join('torch')} | {sum(trained_s(r['summary']) for r in recs):.0f} s | "
             f"{span:.0f} s |"
         )
     missing = missing_experiments(records)

@@ -161,7 +161,7 @@ def _train(
 
     def store_record(i: int, model, result, scan, wall: float, before: float) -> None:
         records[todo[i]] = _store(cfg, task, trials, todo[i], model, result, scan, group_hash, store, overrides,
-                                  sweep_keys, (wall, before), started, commit, device, len(todo))  # fmt: skip
+                                  sweep_keys, wall, started, commit, device, len(todo), before)  # fmt: skip
         mine[i].remove()
 
     if len(todo) > 1 and lsq is None and vectorize(cfg.trainer.get("vectorize", "auto"), device):
@@ -202,10 +202,9 @@ def _train(
 
 
 def _store(cfg, task, trials, s, model, result, scan, group_hash, store, overrides, sweep_keys, wall, started, commit,
-           device, seeds_in_process) -> dict:  # fmt: skip
+           device, seeds_in_process, before) -> dict:  # fmt: skip
     """The record of seed s's trial, written into the store."""
     _, config, key = trials[s]
-    wall, before = wall
     summary = summarize(model, result, device, wall_time_s=wall, wall_time_before_s=before, started=started,
                         commit=commit, seeds_in_process=seeds_in_process)  # fmt: skip
     seed_overrides = (
@@ -335,6 +334,11 @@ def summarize(
         **{f"final_{m}": result.history[-1][m] for m in metrics},
         **{f"min_{m}": _finite_min(row[m] for row in result.history) for m in metrics},
     }
+
+
+def trained_s(summary: dict) -> float:
+    """A trial's whole training time: this process's and, resumed, its earlier ones' (older records lack those)."""
+    return summary.get("wall_time_s", 0.0) + summary.get("wall_time_before_s", 0.0)
 
 
 def _finite_min(values) -> float:

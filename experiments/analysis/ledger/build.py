@@ -18,6 +18,7 @@ from dataclasses import replace
 from experiments.analysis import stats
 from experiments.analysis.ledger.spec import PROTOCOL_LABELS, Claim, Kind, claims
 from experiments.analysis.shapes import BENCH_METRIC
+from experiments.harness.runner import trained_s
 from experiments.harness.tables import LSQ, base_model, config_value, head_of, protocol_of
 from experiments.harness.variants import lsq_variants
 
@@ -238,8 +239,7 @@ def judge(claim: Claim, protocol: str, recs: list[dict], paper: dict[str, list[d
     row.update(
         commits=" ".join(sorted({str(s.get("git_commit")) for s in summaries})),
         devices=" ".join(sorted({str(s.get("device", "")).split(" ")[0] for s in summaries})),
-        # a resumed trial's earlier processes count too (summary.wall_time_before_s)
-        wall_time_s=round(sum(s.get("wall_time_s", 0.0) + s.get("wall_time_before_s", 0.0) for s in summaries), 1),
+        wall_time_s=round(sum(trained_s(s) for s in summaries), 1),
     )
     return row
 

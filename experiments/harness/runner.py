@@ -13,6 +13,7 @@ A sweep hands the seeds of one configuration to one process (`trainer.seeds_per_
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import math
 import time
@@ -134,6 +135,12 @@ def _train(
 ) -> dict[int, dict]:
     """Train the trials of these seeds (claimed by this process) and store their records."""
     records = {}
+    if len({json.dumps(trials[s][1]["task"], sort_keys=True) for s in todo}) > 1:
+        # the data follow the seed (protocol=redrawn): one task cannot serve them all, so each seed
+        # trains alone, with the task its own sequential trial builds
+        for s in todo:
+            records.update(_train(trials[s][0], [s], trials, group_hash, store, overrides, sweep_keys))
+        return records
     device, dtype = pick_device(cfg.trainer.device), pick_dtype(cfg.trainer.dtype)
     seed_everything(todo[0])
     task = build(cfg.task, "task")

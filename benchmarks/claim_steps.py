@@ -27,10 +27,9 @@ from pathlib import Path
 import torch
 
 from benchmarks.steps import build, compose, timer
-from experiments.analysis.shapes import BENCH_METRIC
 from experiments.harness.atomic import write_atomic
 from experiments.harness.env import ROOT, git_commit, pick_device
-from experiments.harness.store import STEPS
+from experiments.harness.store import BENCH_METRIC, STEPS
 
 
 def timed_models() -> dict[str, list[str]]:
@@ -42,7 +41,7 @@ def timed_models() -> dict[str, list[str]]:
         if c.metric == BENCH_METRIC:
             models = out.setdefault(c.experiment, [])
             for pair in c.pairs:
-                models += [m for m, _ in pair if m not in models]
+                models += [side.model for side in pair if side.model not in models]
     return out
 
 

@@ -129,3 +129,20 @@ def test_a_short_training_run_ends_where_pykans_does(compose_cfg, tmp_path):
 def test_a_bad_impl_is_named():
     with pytest.raises(ValueError, match=r"KAN: impl must be one of \('fast', 'pykan'\), got 'torch'"):
         KAN(2, 1, impl="torch")
+
+
+def test_table_1s_second_kan_has_the_grid_nearest_the_papers_count(tmp_path, monkeypatch):
+    """Table 1 gives KAN [2, 10, 10, 1] 10,600 trainable parameters. By pykan's own count of a default model's
+    trainable tensors (what `p.requires_grad` gives a pykan user) no grid is nearer than the configured one."""
+    from conftest import compose
+    from kan import KAN as PykanKAN
+
+    monkeypatch.chdir(tmp_path)  # pykan may write beside the caller
+    grid = compose("experiment=poisson", "model=kan_paper_count", "profile=paper").model.grid
+
+    def pykan_trainable(g: int) -> int:
+        model = PykanKAN(width=[2, 10, 10, 1], grid=g, k=3, auto_save=False, seed=0)
+        return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+    counts = {g: pykan_trainable(g) for g in (grid - 1, grid, grid + 1)}
+    assert all(abs(counts[grid] - 10_600) < abs(c - 10_600) for g, c in counts.items() if g != grid), counts

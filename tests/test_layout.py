@@ -83,3 +83,48 @@ def test_the_check_catches_a_crossing(tmp_path):
         "def f():\n    from experiments.fitting.targets import LEVELS\n    import experiments.analysis.stats\n"
     )
     assert {room(n) for n in imported(bad)} == {"family", "analysis"}
+
+
+def import_graph() -> dict[str, set[str]]:
+    """module -> the modules of ours it imports: `from a.b import c` imports a.b.c where that is a module (a.b
+    is then only the package it lives in), else a.b."""
+    modules = dict(sources())
+    graph = {}
+    for module, path in modules.items():
+        edges = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                edges |= {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                subs = {f"{node.module}.{a.name}" for a in node.names} & set(modules)
+                edges |= subs or {node.module}
+        graph[module] = {n for n in edges if n in modules and n != module}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every import cycle, each once, as the path that closes it (depth-first search)."""
+    found, state = [], {}
+
+    def visit(node, path):
+        state[node] = "open"
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == "open":
+                found.append(path[path.index(nxt) :] + [nxt])
+            elif nxt not in state:
+                visit(nxt, path + [nxt])
+        state[node] = "done"
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [node])
+    return found
+
+
+def test_no_module_of_ours_imports_itself_round_about():
+    assert cycles(import_graph()) == []
+
+
+def test_the_cycle_check_finds_a_cycle():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c", "a"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []

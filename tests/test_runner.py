@@ -211,6 +211,23 @@ def test_seeds_of_one_configuration_share_its_hash(compose_cfg):
     assert other["config_hash"] != kan[0]["config_hash"]
 
 
+def test_with_the_data_redrawn_each_seed_of_a_group_trains_on_its_own_draw(compose_cfg, tmp_path):
+    """protocol=redrawn: data_seed follows the seed, also for seeds trained together in one process, and each
+    record is the one its own trial would write."""
+    from experiments.harness.runner import run_seeds
+
+    cfg = compose_cfg("experiment=timeseries", "model=lstm3", "profile=smoke", "protocol=redrawn")
+    records = run_seeds(cfg, [0, 1])
+    assert [r["config"]["task"]["data_seed"] for r in records] == [0, 1]
+    assert [r["problem"].endswith(f"data seed {s}") for s, r in enumerate(records)] == [True, True]
+    assert records[0]["config_hash"] == records[1]["config_hash"] and records[0]["protocol_name"] == "redrawn"
+    alone = run_trial(compose_cfg("experiment=timeseries", "model=lstm3", "profile=smoke", "protocol=redrawn",
+                                  "seed=1", f"paths.store_dir={tmp_path / 'alone'}"))  # fmt: skip
+    assert alone["key"] == records[1]["key"] and alone["history"][-1] == records[1]["history"][-1]
+    written = run_trial(compose_cfg("experiment=timeseries", "model=lstm3", "profile=smoke", "seed=1"))
+    assert written["key"] != alone["key"] and written["config"]["task"]["data_seed"] == 0  # the paper's: one draw
+
+
 def test_finished_trial_is_skipped(compose_cfg, tmp_path):
     cfg = compose_cfg("experiment=fit1d", "model=mlp_relu", "profile=smoke")
     record = run_trial(cfg)

@@ -29,13 +29,13 @@ from experiments.analysis.ledger.forest import figure as figure_of_claims
 from experiments.analysis.ledger.spec import claims as claim_spec
 from experiments.analysis.profiles import differences
 from experiments.analysis.selection import CurrentProtocol, select
-from experiments.analysis.shapes import BENCH_METRIC, ShapesReport, counts, step_records
+from experiments.analysis.shapes import ShapesReport, counts, step_records
 from experiments.analysis.tuning.report import TuningReport
 from experiments.harness.atomic import write_atomic
 from experiments.harness.env import ROOT
 from experiments.harness.registry import family_of_target
 from experiments.harness.runner import trained_s
-from experiments.harness.store import ResultStore
+from experiments.harness.store import BENCH_METRIC, ResultStore
 from experiments.harness.tables import Context, FamilyReport, read_csv, save_figure, write_csv, write_report
 
 

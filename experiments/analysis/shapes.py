@@ -17,15 +17,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from experiments.harness.env import ROOT, git_commit
-from experiments.harness.store import STEPS
+from experiments.analysis.ledger.spec import claims
+from experiments.harness.env import ROOT
+from experiments.harness.store import BENCH_METRIC, STEPS
 from experiments.harness.tables import Context, FamilyReport, Section, experiments_in_order
-
-BENCH_METRIC = "bench_ms_per_step"  # the step benchmark's metric, which the timing claims read
 
 
 def counts(experiments: list[str], conf_dir: Path = ROOT / "conf") -> list[dict]:
-    """One record-like dict per (experiment, lineup model) of `experiments`: its trainable parameter count."""
+    """One record-like dict per (experiment, lineup model) of `experiments`: its trainable parameter count.
+    It names no commit: a count follows from conf/, and a report rebuilt at another commit must not differ."""
     import yaml
     from hydra import compose, initialize_config_dir
     from hydra.utils import instantiate
@@ -33,7 +33,7 @@ def counts(experiments: list[str], conf_dir: Path = ROOT / "conf") -> list[dict]
     from gmnm import count_parameters
 
     lineup = yaml.safe_load((Path(conf_dir) / "lineup.yaml").read_text())
-    commit, out = git_commit(), []
+    out = []
     with initialize_config_dir(config_dir=str(conf_dir), version_base="1.3"):
         for experiment in experiments:
             for model in lineup.get(experiment, []):
@@ -42,7 +42,7 @@ def counts(experiments: list[str], conf_dir: Path = ROOT / "conf") -> list[dict]
                 n = count_parameters(instantiate(cfg.model))
                 out.append({"experiment": experiment, "model": model, "seed": 0, "status": "complete",
                             "protocol_name": "paper", "lineup": list(lineup[experiment]), "measured_from": "shapes",
-                            "config": {"task": {}}, "summary": {"n_params": n, "git_commit": commit,
+                            "config": {"task": {}}, "summary": {"n_params": n, "git_commit": "",
                                                                  "device": "none (built, not trained)",
                                                                  "wall_time_s": 0.0}})  # fmt: skip
     return out
@@ -101,10 +101,9 @@ class ShapesReport(FamilyReport):
     )
 
     def tables(self, records: list[dict], ctx: Context) -> dict[str, pd.DataFrame]:
-        from experiments.analysis.ledger.spec import claims
         from experiments.harness.variants import labels
 
-        bases = {a: b for c in claims() if c.metric == BENCH_METRIC for (a, _), (b, _) in c.pairs}
+        bases = {a.model: b.model for c in claims() if c.metric == BENCH_METRIC for a, b in c.pairs}
         name = labels()
         counts = {
             (r["experiment"], r["model"]): r["summary"]["n_params"] for r in records if r["measured_from"] == "shapes"

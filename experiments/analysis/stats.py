@@ -36,6 +36,11 @@ MIN_SEEDS = 3  # fewer runs give no interval worth a verdict
 REPRODUCED, CONTRADICTED, INCONCLUSIVE, NOT_MEASURED = "reproduced", "contradicted", "inconclusive", "not measured here"
 INDICATIVE = "indicative"  # decided by the numbers, but under a profile other than the paper's protocol
 OURS_LOWER, OURS_HIGHER = "ours lower", "ours higher"  # a value claim: ours outside the margin of the paper's
+SUPPORTED, REFUTED = (
+    "supported",
+    "refuted",
+)  # a hypothesis of ours (a B-claim) where a paper's claim reads the two above
+MATCHED = "matched by construction"  # a count our build was sized to meet: shown, never evidence
 
 
 @dataclass(frozen=True)

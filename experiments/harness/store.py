@@ -33,6 +33,7 @@ FINISHED = ("complete", "diverged")
 REQUIRED = ("key", "experiment", "status")  # what every reader relies on
 CORRUPT = "corrupt"  # the folder, beside an experiment's records, of records moved aside
 STEPS = "steps"  # the folder, beside the experiments', of the step benchmark's measurements
+BENCH_METRIC = "bench_ms_per_step"  # the step benchmark's metric, which the timing claims read
 
 log = logging.getLogger(__name__)
 

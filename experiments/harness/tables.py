@@ -22,7 +22,24 @@ import pandas as pd
 from experiments.harness.atomic import write_atomic
 from experiments.harness.config import lookup
 
-PROTOCOLS = ("paper", "tuned")  # the order rows of each protocol are shown in; "paper": as written
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of training that tables, figures and the ledger keep apart: the one vocabulary of protocols."""
+
+    name: str  # a record's protocol_name, or "lsq": the paper's protocol with the linear head solved
+    label: str  # how tables, figures and the ledger say it
+    suffix: str  # a figure's file-name suffix
+
+
+KINDS = (
+    Kind("paper", "as written", ""),
+    Kind("tuned", "tuned", "_tuned"),
+    Kind("redrawn", "data redrawn", "_redrawn"),
+    Kind("lsq", "LSQ head", "_lsq"),
+)
+LABELS = {k.name: k.label for k in KINDS}
+PROTOCOLS = tuple(k.name for k in KINDS if k.name != "lsq")  # records' protocol_name, in the order rows are shown
 TRAINED, LSQ = "trained", "lsq"
 STATS = ("mean", "std", "median", "min", "max")
 
@@ -89,21 +106,18 @@ def experiments_in_order(names: Iterable[str]) -> list[str]:
     return [e for e in lineup if e in names] + sorted(names - set(lineup))
 
 
-# The kinds of training a figure draws apart, so that a panel holds a handful of curves: (name, file suffix)
-KINDS = (("as written", ""), ("tuned", "_tuned"), ("LSQ head", "_lsq"))
-
-
 def kind_of(record: dict) -> str:
-    """as written (the paper's protocol, heads trained), tuned (the tuned protocol) or LSQ head."""
-    if protocol_of(record) == "tuned":
-        return "tuned"
-    return "LSQ head" if head_of(record) == LSQ else "as written"
+    """The record's kind (KINDS): its protocol, or lsq for the paper's protocol with the head solved."""
+    if protocol_of(record) != "paper":
+        return protocol_of(record)
+    return "lsq" if head_of(record) == LSQ else "paper"
 
 
 def by_kind(records: list[dict]) -> list[tuple[str, str, list[dict]]]:
-    """(kind, file-name suffix, its records) for each kind of training present, in KINDS' order."""
-    return [(name, suffix, [r for r in records if kind_of(r) == name]) for name, suffix in KINDS
-            if any(kind_of(r) == name for r in records)]  # fmt: skip
+    """(label, file-name suffix, its records) for each kind of training present, in KINDS' order: a figure
+    draws each apart, so that a panel holds a handful of curves."""
+    return [(k.label, k.suffix, [r for r in records if kind_of(r) == k.name]) for k in KINDS
+            if any(kind_of(r) == k.name for r in records)]  # fmt: skip
 
 
 def by_row(records: list[dict]) -> list[tuple[tuple[str, str], list[dict]]]:
@@ -149,13 +163,13 @@ def frame(records: list[dict], metrics: Iterable[str] = (), config: Iterable[str
 
 
 def describe(values: pd.Series | Iterable[float]) -> dict[str, float]:
-    """mean, std (sample; 0 for one value), median, min, max and n over the finite values."""
+    """mean, std (sample; NaN for one value), median, min, max and n over the finite values."""
     v = pd.Series(values, dtype=float).replace([np.inf, -np.inf], np.nan).dropna()
     if v.empty:
         return {**{s: math.nan for s in STATS}, "n": 0}
     return {
         "mean": v.mean(),
-        "std": v.std() if len(v) > 1 else 0.0,
+        "std": v.std() if len(v) > 1 else math.nan,  # one value has no spread to estimate
         "median": v.median(),
         "min": v.min(),
         "max": v.max(),
@@ -255,7 +269,8 @@ def glance_row(
 
     return {
         "experiment": experiment, "profile": profile, "case": case, "metric": metric,
-        "n_seeds": int(rows["n"].min()),
+        # the comparison's seeds (GMNM's and the best other's), not the fewest of any row of the case
+        "n_seeds": int(written[written["model"].isin([ours, other])]["n"].min()) if other in order else int(rows["n"].min()),
         "ours_best": top["label"] if top is not None else "",
         "gmnm": labels.get(ours, ours),
         "gmnm_rank": f"{order.index(ours) + 1} of {len(order)}" if ours in order else "",

@@ -1,12 +1,13 @@
 """Records of one profile in, one ledger row per (claim, protocol) out: pure, no I/O.
 
 The records are those the report keeps (`experiments.analysis.selection.select`: stale and own-sweep records
-left out). A ledger protocol picks its rows by the records' own fields: *as written* the paper protocol's
-trained models, *tuned* the tuned protocol's, *LSQ head* the least-squares variant of each model where it
-has one (experiments/harness/variants.py), else the model as written. A row holds the paper's number (and its effect,
-computed from its own tables as ours is from the store), our mean with its 95 % interval and our
-best seed (the paper does not always say whether its numbers are means or best runs), the effect
-with its interval, the verdict and why, and which commits, devices and wall time produced it.
+left out). A protocol picks records by their own `protocol_name`: *as written* (paper), *tuned*, and *data
+redrawn*, which is not a row of its own but columns of the as-written row, as the curve's other reads are. A
+claim names its models outright (gmnm_lsq for the least-squares head), so no row swaps one model for another.
+A row holds the paper's number (and its effect, computed from its own tables as ours is from the store), our
+mean with its 95 % interval and our best seed (the paper does not always say whether its numbers are means or
+best runs), the effect with its interval, the verdict and why, and which commits, devices and wall time
+produced it.
 """
 
 from __future__ import annotations
@@ -16,19 +17,23 @@ from collections import defaultdict
 from dataclasses import replace
 
 from experiments.analysis import stats
-from experiments.analysis.ledger.spec import PROTOCOL_LABELS, Claim, Kind, claims
-from experiments.analysis.shapes import BENCH_METRIC
+from experiments.analysis.ledger.metrics import ESTIMATORS, reread, value
+from experiments.analysis.ledger.spec import PAPER_NAMES, Claim, Kind, claims
 from experiments.harness.runner import trained_s
-from experiments.harness.tables import LSQ, base_model, config_value, head_of, protocol_of
-from experiments.harness.variants import lsq_variants
+from experiments.harness.store import BENCH_METRIC
+from experiments.harness.tables import LABELS, config_value, protocol_of
 
 COLUMNS = [
-    "claim", "case", "protocol", "profile", "statement", "metric", "paper", "paper_note", "paper_supports",
-    "ours_model", "ours_geomean", "ci_low", "ci_high", "ours_best", "compared_with", "effect", "effect_ci_low",
-    "effect_ci_high", "threshold", "direction", "test", "p_claim", "p_against", "p_claim_holm", "p_against_holm",
-    "improvement", "improvement_ci_low", "improvement_ci_high", "n_seeds", "verdict", "reads", "reason",
-    "beyond_paper", "commits", "devices", "wall_time_s",
+    "claim", "case", "section", "protocol", "reading", "profile", "statement", "metric", "paper", "paper_note",
+    "paper_supports", "ours_model", "ours_geomean", "ci_low", "ci_high", "ours_best", "compared_with", "effect",
+    "effect_ci_low", "effect_ci_high", "threshold", "direction", "test", "p_claim", "p_against", "p_claim_holm",
+    "p_against_holm", "improvement", "improvement_ci_low", "improvement_ci_high", "n_seeds", "verdict", "reads",
+    "reason", "estimators", "estimator_sensitive", "redrawn_verdict", "redrawn_effect", "redrawn_ci_low",
+    "redrawn_ci_high", "redrawn_n", "redrawn_width_ratio", "beyond_paper", "commits", "devices", "wall_time_s",
 ]  # fmt: skip
+DECIDED = (stats.REPRODUCED, stats.CONTRADICTED, stats.OURS_LOWER, stats.OURS_HIGHER)
+OURS = {stats.REPRODUCED: stats.SUPPORTED, stats.CONTRADICTED: stats.REFUTED}  # a B-claim's words for them
+NOT_A_MODEL = 1.0  # a competitor whose median normalised test MSE is at least this does not beat predicting the mean
 
 
 def build(
@@ -42,49 +47,127 @@ def build(
     """paper: results/paper's tables by file name. One row per claim and protocol that exists here; a claim
     whose experiment has no record gets one row, 'not measured here', with the reason. differs: per
     experiment, how `profile` differs from the paper's protocol (in words); a row decided under any profile
-    but `paper` is indicative, and says so."""
+    but `paper` is indicative, and says so. Beside each row of the paper's protocol: its verdict under the
+    curve's other reads (`estimators`) and with the data redrawn for every seed (protocol=redrawn)."""
     by_experiment = defaultdict(list)
     for r in records:
         by_experiment[r["experiment"]].append(r)
-    rows = []
     counted = defaultdict(list)
     for r in shapes or []:
         counted[(r["experiment"], r["measured_from"])].append(r)
-    for claim in spec if spec is not None else claims():
+    spec = claims() if spec is None else spec
+    rows = []
+    for claim in spec:
+        if claim.kind is Kind.ALL:
+            continue  # joins the other rows once they are decided (below)
         recs = [
             r
             for r in by_experiment.get(claim.experiment, [])
             if _matches(r, claim.select) and (claim.where is None or claim.where(r))
         ]
-        if not recs and claim.metric == "n_params":  # a count needs the model's shapes, not its data
-            recs = counted.get((claim.experiment, "shapes"), [])
+        if claim.metric == "n_params":  # a count needs the model's shapes, not its data: a model not run has them
+            ran = {r["model"] for r in recs}
+            recs = recs + [r for r in counted.get((claim.experiment, "shapes"), []) if r["model"] not in ran]
         if claim.metric == BENCH_METRIC:  # step times from the step benchmark: one row per device it ran on
             benched = counted.get((claim.experiment, "step benchmark"), [])
             devices = sorted({r["bench_device"] for r in benched})
             for device in devices:
                 on = [r for r in benched if r["bench_device"] == device]
-                rows.append(judge(replace(claim, case=f"{claim.case} ({device})"), "paper", on, paper, profile))
+                row = judge(replace(claim, case=f"{claim.case} ({device})"), "paper", on, paper, profile)
+                rows.append({**row, "_off_device": bool(claim.device) and device != claim.device})
             if not devices:
                 rows.append(judge(claim, "paper", [], paper, profile))
             continue
         for protocol in claim.protocols:
-            if protocol == "paper" or _exists(recs, claim, protocol):
+            if protocol == "paper" or any(protocol_of(r) == protocol for r in recs):
                 rows.append(judge(claim, protocol, recs, paper, profile))
+        rows += _shadows(claim, recs, paper, profile)
     adjust(rows)
     for row in rows:
         finish(row, profile, (differs or {}).get(row.pop("_experiment"), ""))
+    rows = _fold(rows)
+    rows += [conjunction(c, rows, profile) for c in spec if c.kind is Kind.ALL]
     return rows
 
 
+def _shadows(claim: Claim, recs: list[dict], paper, profile: str) -> list[dict]:
+    """The rows shown beside the paper protocol's row, not as rows of their own: the claim under the curve's
+    other reads, and under protocol=redrawn (the data redrawn for every seed) where it ran."""
+    out = []
+    for how in claim.estimators:
+        metric = reread(claim.metric, how)
+        if metric != claim.metric:
+            out.append({**judge(replace(claim, metric=metric), "paper", recs, paper, profile), "_shadow": how})
+    if claim.kind in (Kind.RANK, Kind.RATIO) and any(protocol_of(r) == "redrawn" for r in recs):
+        out.append({**judge(claim, "redrawn", recs, paper, profile), "_shadow": "redrawn"})
+    return out
+
+
+def _fold(rows: list[dict]) -> list[dict]:
+    """Shadow rows into the columns of their paper-protocol row: the verdict under each read of the curve (and
+    whether they differ), and the verdict, effect and interval width with the data redrawn."""
+    main = {(r["claim"], r["case"]): r for r in rows if "_shadow" not in r and r["protocol"] == LABELS["paper"]}
+    for r in rows:
+        how = r.get("_shadow")
+        if how is None:
+            continue
+        owner = main[(r["claim"], r["case"])]
+        if how == "redrawn":
+            width = _log_width(r) / _log_width(owner) if _log_width(owner) else math.nan
+            owner.update(redrawn_verdict=r.get("reads") or r["verdict"], redrawn_effect=r.get("effect", math.nan),
+                         redrawn_ci_low=r.get("effect_ci_low", math.nan), redrawn_ci_high=r.get("effect_ci_high", math.nan),
+                         redrawn_n=r.get("n_seeds", 0), redrawn_width_ratio=width)  # fmt: skip
+        else:
+            owner.setdefault("_reads", {})[how] = r.get("reads") or r["verdict"]
+    for owner in main.values():
+        reads = owner.pop("_reads", None)
+        if reads:
+            own = next(h for h in ESTIMATORS if reread(owner["metric"], h) == owner["metric"])
+            reads = {own: owner.get("reads") or owner["verdict"], **reads}
+            owner["estimators"] = "; ".join(f"{ESTIMATORS[h]}: {v}" for h, v in reads.items())
+            owner["estimator_sensitive"] = "yes" if len(set(reads.values())) > 1 else "no"
+    return [r for r in rows if "_shadow" not in r]
+
+
+def _log_width(row: dict) -> float:
+    low, high = row.get("effect_ci_low", math.nan), row.get("effect_ci_high", math.nan)
+    ok = all(isinstance(v, float) and math.isfinite(v) and v > 0 for v in (low, high))
+    return math.log(high / low) if ok else math.nan
+
+
+def conjunction(claim: Claim, rows: list[dict], profile: str) -> dict:
+    """A claim that every decided row of the claims it joins holds (§6's "consistently"): contradicted by any
+    contradicted row, reproduced when every one of at least one is reproduced, else inconclusive."""
+    joined = [r for r in rows if r["claim"] in claim.joins and r["protocol"] == LABELS["paper"]
+              and r["verdict"] != stats.NOT_MEASURED]  # fmt: skip
+    read = [r.get("reads") or r["verdict"] for r in joined]
+    against = [f"{r['claim']} {r['case']}" for r, v in zip(joined, read) if v == stats.CONTRADICTED]
+    held = sum(v == stats.REPRODUCED for v in read)
+    verdict = (stats.CONTRADICTED if against else stats.REPRODUCED if held else stats.INCONCLUSIVE if joined
+               else stats.NOT_MEASURED)  # fmt: skip
+    reason = (f"{held + len(against)} decided of the {len(joined)} measured rows of {', '.join(claim.joins)}: "
+              f"{held} reproduced, {len(against)} contradicted" + (f" ({'; '.join(against)})" if against else "")
+              if joined else f"none of {', '.join(claim.joins)} measured under this profile")  # fmt: skip
+    row = {"claim": claim.id, "case": claim.case, "section": claim.section, "protocol": LABELS["paper"],
+           "reading": "", "profile": profile, "statement": claim.statement, "metric": "", "paper": math.nan,
+           "paper_note": claim.paper_text, "n_seeds": len(joined), "verdict": verdict, "reason": reason,
+           "test": "conjunction of the decided rows", "beyond_paper": False}  # fmt: skip
+    if verdict in DECIDED and profile != "paper":
+        row.update(reads=verdict, verdict=stats.INDICATIVE, reason=f"{profile}, its rows are indicative; {reason}")
+    return row
+
+
 def adjust(rows: list[dict]) -> None:
-    """Holm's adjustment across the rows of one claim (its levels, data sets, cases) under one protocol,
-    for the evidence for it and against it alike; the verdict then reads the adjusted p-values."""
+    """Holm's adjustment across the rows of one claim (its levels, data sets, cases) under one protocol and one
+    read of its metric, for the evidence for it and against it alike; the verdict then reads the adjusted
+    p-values."""
     families: dict[tuple, list[dict]] = defaultdict(list)
     for row in rows:
         if "p_claim" not in row:
             continue
         if row["_kind"] in (Kind.RANK, Kind.RATIO) and row.get("test") != "counts, exact":
-            families[(row["claim"], row["_kind"], row["protocol"], row["_decides"])].append(row)
+            key = (row["claim"], row["_kind"], row["protocol"], row["_decides"], row.get("_shadow"))
+            families[key].append(row)
         else:  # values (equivalence) and exact counts decide by their own rule: a family of one, unadjusted
             row["p_claim_holm"], row["p_against_holm"] = row["p_claim"], row["p_against"]
     for family in families.values():
@@ -92,22 +175,26 @@ def adjust(rows: list[dict]) -> None:
             for row, p in zip(family, stats.holm([r[key] for r in family])):
                 row[f"{key}_holm"] = p
         for row in family:
-            if row["verdict"] != stats.NOT_MEASURED:
+            if row["verdict"] not in (stats.NOT_MEASURED, stats.MATCHED):
                 row["verdict"] = stats.decide(row["p_claim_holm"], row["p_against_holm"], row["n_seeds"])
 
 
 def finish(row: dict, profile: str, differs: str) -> None:
-    """A decided row under a profile other than the paper's protocol becomes indicative: what it reads is
-    kept (`reads`), and the reason says how the profile differs. Counts and step benchmarks are the same under
-    every profile, so the paper profile's ledger decides them. A row that does not decide its claim (a
-    timing from the runs, beside the step benchmark's) is indicative under every profile."""
-    kind, decides = row.pop("_kind"), row.pop("_decides")
-    decided = (stats.REPRODUCED, stats.CONTRADICTED, stats.OURS_LOWER, stats.OURS_HIGHER)
-    if row["verdict"] in decided and not decides:
+    """A decided row becomes indicative where it cannot decide: under a profile other than the paper's protocol
+    (the reason says how it differs), a timing on another class of device than the paper's, or a timing from the
+    runs shown beside the step benchmark's. What it reads is kept (`reads`). Counts and step benchmarks are the
+    same under every profile, so the paper profile's ledger decides them. A B-claim says supported / refuted."""
+    kind, decides, off_device = row.pop("_kind"), row.pop("_decides"), row.pop("_off_device", False)
+    if row["verdict"] in DECIDED and not decides:
         row["reads"], row["verdict"] = row["verdict"], stats.INDICATIVE
         row["reason"] = (f"shown beside the step benchmark, which decides (both models in one process, in "
                          f"interleaved rounds); each run was timed in its own process; {row['reason']}")  # fmt: skip
-    elif row["verdict"] in decided and profile != "paper":
+    elif row["verdict"] in DECIDED and off_device:
+        row["reads"], row["verdict"] = row["verdict"], stats.INDICATIVE
+        row["reason"] = (
+            f"the paper timed on a GPU (a T4): step times of another class of device do not decide it; {row['reason']}"
+        )
+    elif row["verdict"] in DECIDED and profile != "paper":
         row["reads"], row["verdict"] = row["verdict"], stats.INDICATIVE
         how = (
             "the same under every profile: the paper profile's ledger decides it"
@@ -120,67 +207,32 @@ def finish(row: dict, profile: str, differs: str) -> None:
             f"; Holm-adjusted over the claim's rows: p {row['p_claim_holm']:.2g} for it, "
             f"{row['p_against_holm']:.2g} against it"
         )
+    if row["beyond_paper"]:
+        row["verdict"] = OURS.get(row["verdict"], row["verdict"])
+        if row.get("reads"):
+            row["reads"] = OURS.get(row["reads"], row["reads"])
 
 
 def _matches(record: dict, select) -> bool:
-    for key, value in select:
+    for key, wanted in select:
         got = record[key] if key in record else config_value(record, key)
-        if got != value:
+        if got != wanted:
             return False
     return True
 
 
-def _exists(recs: list[dict], claim: Claim, protocol: str) -> bool:
-    """Whether the protocol's rows exist for this claim here: tuned records, or a least-squares variant
-    of the model the claim is about in the experiment's lineup."""
-    if protocol == "tuned":
-        return any(protocol_of(r) == "tuned" for r in recs)
-    subject = claim.ours or claim.pairs[0][0][0]
-    variants = [v for v, base in lsq_variants().items() if base == subject]
-    return any(v in r.get("lineup", []) for r in recs for v in variants)
-
-
-def variant(recs: list[dict], model: str, protocol: str, *, subject: bool = False) -> tuple[str | None, list[dict]]:
-    """The row of `model` under a ledger protocol: its name in the ledger and its records. tuned: the
-    tuned protocol's records of the model; lsq: its least-squares variant where it has one, else (a
-    competitor without a linear head, KAN) the model as written; (None, []) where absent."""
-    written = [r for r in recs if r["model"] == model and protocol_of(r) == "paper"]
-    if protocol == "paper":
-        rows, name = written, model
-    elif protocol == "tuned":
-        rows, name = [r for r in recs if r["model"] == model and protocol_of(r) == "tuned"], f"{model} (tuned)"
-    else:
-        lsq = [r for r in recs if head_of(r) == LSQ and base_model(r) == model and protocol_of(r) == "paper"]
-        rows = lsq if lsq or subject else written
-        name = rows[0]["model"] if rows else None
+def variant(recs: list[dict], model: str, protocol: str, select=()) -> tuple[str | None, list[dict]]:
+    """The row of `model` under a protocol (a records' protocol_name): its name in the ledger and its records
+    (those with `select`'s values); (None, []) where absent."""
+    rows = [r for r in recs if r["model"] == model and protocol_of(r) == protocol and _matches(r, select)]
+    name = model if protocol == "paper" else f"{model} ({LABELS[protocol]})"
     return (name, rows) if rows else (None, [])
 
 
 def seed_values(used: list[dict], metric: str) -> dict[int, float]:
-    """{seed: metric} over a row's records (complete or diverged) where the metric is finite; a metric of
-    DERIVED is computed from the record's history."""
-    values = {r["seed"]: DERIVED[metric](r) if metric in DERIVED else r["summary"].get(metric) for r in used}
-    return {s: v for s, v in values.items() if isinstance(v, (int, float)) and math.isfinite(v)}
-
-
-def test_gain_after_tenth(record: dict) -> float:
-    """How much the test loss falls after the first tenth of training: its value at the first evaluation at or
-    past a tenth of the steps over its final value (1: a plateau from there on; large: still descending)."""
-    rows = [row for row in record.get("history", []) if isinstance(row.get("test_mse"), (int, float))]
-    if len(rows) < 2 or not record["summary"].get("final_test_mse"):
-        return math.nan
-    tenth = next(row for row in rows if row["step"] >= rows[-1]["step"] / 10)
-    return tenth["test_mse"] / record["summary"]["final_test_mse"]
-
-
-def run_median_ms_per_step(record: dict) -> float:
-    """A run's median ms per step over its evaluation blocks; its mean for records made before the median was
-    kept. Timing claims read it: a run on a shared CPU has slow blocks that move a mean and not a median."""
-    summary = record["summary"]
-    return summary.get("median_ms_per_step", summary.get("ms_per_step", math.nan))
-
-
-DERIVED = {"test_gain_after_tenth": test_gain_after_tenth, "run_median_ms_per_step": run_median_ms_per_step}
+    """{seed: metric} over a row's records (complete or diverged) where the metric is finite (ledger/metrics.py)."""
+    values = {r["seed"]: value(r, metric) for r in used}
+    return {s: v for s, v in values.items() if math.isfinite(v)}
 
 
 def _paper_value(paper: dict[str, list[dict]], claim: Claim, model: str, metric: str) -> float | None:
@@ -188,8 +240,9 @@ def _paper_value(paper: dict[str, list[dict]], claim: Claim, model: str, metric:
     if where is None:
         return None
     table, column, filters = where
+    want = {"model": PAPER_NAMES.get(model, model), **filters}
     for row in paper.get(table, []):
-        if row.get("model") == model and all(row.get(k) == v for k, v in filters.items()) and row.get(column):
+        if all(row.get(k) == v for k, v in want.items()) and row.get(column):
             return float(row[column])
     return None
 
@@ -211,7 +264,7 @@ def paper_effect(claim: Claim, paper: dict[str, list[dict]]) -> tuple[float, str
             return math.nan, claim.paper_text
         best = min(others, key=others.get)
         return ours / others[best], f"{claim.ours} {ours:.3g} / {best} {others[best]:.3g}"
-    ratios = [(get(a, ma), get(b, mb)) for (a, ma), (b, mb) in claim.pairs]
+    ratios = [(get(a.model, a.metric), get(b.model, b.metric)) for a, b in claim.pairs]
     ratios = [x / y for x, y in ratios if x is not None and y is not None]
     if not ratios:
         return math.nan, claim.paper_text
@@ -222,7 +275,8 @@ def judge(claim: Claim, protocol: str, recs: list[dict], paper: dict[str, list[d
     paper_number, paper_note = paper_effect(claim, paper)
     ranked = claim.kind in (Kind.RANK, Kind.RATIO)
     row = {
-        "claim": claim.id, "case": claim.case, "protocol": PROTOCOL_LABELS[protocol], "profile": profile,
+        "claim": claim.id, "case": claim.case, "section": claim.section, "protocol": LABELS[protocol],
+        "reading": claim.reading, "profile": profile,
         "statement": claim.statement, "metric": claim.metric, "paper": paper_number, "paper_note": paper_note,
         "paper_supports": _supports(claim, paper_number) if ranked else "", "beyond_paper": claim.beyond_paper,
         "_kind": claim.kind, "_experiment": claim.experiment, "_decides": claim.decides,
@@ -269,7 +323,7 @@ def _compared(c: stats.Comparison, claim: Claim) -> dict:
 
 def _not_measured(model: str, protocol: str) -> dict:
     return {"n_seeds": 0, "verdict": stats.NOT_MEASURED,
-            "reason": f"no finished runs of {model} ({PROTOCOL_LABELS[protocol]}) under this profile"}  # fmt: skip
+            "reason": f"no finished runs of {model} ({LABELS[protocol]}) under this profile"}  # fmt: skip
 
 
 def _span(c: stats.Comparison) -> str:
@@ -277,22 +331,37 @@ def _span(c: stats.Comparison) -> str:
     return f"{e.estimate:.3g} exact" if e.exact else f"{e.estimate:.3g} [{e.low:.3g}, {e.high:.3g}]"
 
 
+def failed(used: list[dict]) -> bool:
+    """Whether a model does not beat predicting the mean: its median normalised test MSE at least 1 (where its
+    records have one). Such a model is named, and never decides a row."""
+    nmse = sorted(seed_values(used, "final_test_nmse").values())
+    return bool(nmse) and nmse[len(nmse) // 2] >= NOT_A_MODEL
+
+
 def _rank(claim, protocol, recs, paper_value):
-    ours_model, used = variant(recs, claim.ours, protocol, subject=True)
+    ours_model, used = variant(recs, claim.ours, protocol)
     ours = seed_values(used, claim.metric)
     if not ours:
         return _not_measured(f"{claim.ours}", protocol), used
-    others, missing = {}, []
+    others, missing, dropped = {}, [], []
     for o in claim.others:
         name, u = variant(recs, o, protocol)
         values = seed_values(u, claim.metric)
-        if values:
+        if values and claim.metric != "n_params" and failed(u):
+            dropped.append(name)
+        elif values:
             others[name] = list(values.values())
             used = used + u
         else:
             missing.append(o)
+    failures = (
+        f"; {', '.join(dropped)} failed (median normalised test MSE >= 1: no better than the mean), not a competitor"
+        if dropped
+        else ""
+    )
     if not others:
-        return {**_ours(ours, ours_model), **_not_measured(" / ".join(claim.others), protocol)}, used
+        return {**_ours(ours, ours_model), **_not_measured(" / ".join(claim.others), protocol),
+                "reason": f"no competitor of {ours_model} ran{failures}"}, used  # fmt: skip
     if claim.metric == "n_params":  # a count is the same for every seed: compare the counts themselves
         return _counts(claim, ours_model, ours, others, missing), used
     result = stats.rank(list(ours.values()), others, threshold=claim.threshold, direction=claim.direction)
@@ -303,7 +372,7 @@ def _rank(claim, protocol, recs, paper_value):
              "n_seeds": min([len(ours)] + [len(v) for v in others.values()])}  # fmt: skip
     reason = (f"{ours_model} against each of {', '.join(others)} ({c.test}, intersection-union): the weakest, "
               f"{deciding}, gives {_span(c)}; p {result['p_claim']:.2g} for the claim, {result['p_against']:.2g} "
-              f"against it (Holm over the competitors)")  # fmt: skip
+              f"against it (Holm over the competitors){failures}")  # fmt: skip
     if missing:  # an absent competitor could still beat ours: the claim cannot be established
         found["p_claim"] = 1.0
         reason += f"; not run under this profile: {', '.join(missing)}"
@@ -329,6 +398,12 @@ def _counts(claim, ours_model, ours: dict, others: dict[str, list], missing: lis
         + ", ".join(f"{name} {max(v):,.0f}" for name, v in others.items())
         + " (counts, exact)"
     )
+    sized = sorted({ours_model, *others} & set(claim.sized))
+    if sized:  # a count we built to meet the paper's says nothing about the paper's sentence
+        verdict, reason = (
+            stats.MATCHED,
+            f"{reason}; {', '.join(sized)} sized to the paper's count (docs/choices.md): reads {verdict}",
+        )
     if missing:
         reason += f"; not measured: {', '.join(missing)}"
     poi = _below(mine, max(others[deciding]))
@@ -340,49 +415,59 @@ def _counts(claim, ours_model, ours: dict, others: dict[str, list], missing: lis
 
 
 def _ratio(claim, protocol, recs, paper_value):
-    names = {m: variant(recs, m, protocol)[0] for pair in claim.pairs for m, _ in pair}
+    def side(x):
+        return variant(recs, x.model, protocol, x.select)
+
+    names = {x: side(x)[0] or x.model for pair in claim.pairs for x in pair}
     pooled, used, ours, paired = [], [], None, False
-    for (a, ma), (b, mb) in claim.pairs:
-        u1, u2 = variant(recs, a, protocol)[1], variant(recs, b, protocol)[1]
-        top, bottom = seed_values(u1, ma), seed_values(u2, mb)
+    for a, b in claim.pairs:
+        u1, u2 = side(a)[1], side(b)[1]
+        top, bottom = seed_values(u1, a.metric), seed_values(u2, b.metric)
         ours = top if ours is None else ours  # the first pair's numerator: the row's "ours"
         if not top or not bottom:
             continue
-        used += u1 + (u2 if u2 is not u1 else [])
-        paired = a == b  # a model against itself: two metrics of the same runs
+        used += u1 + [r for r in u2 if r not in u1]
+        paired = u1 == u2  # the same runs on both sides: two metrics of one run each
         pooled.append((top, bottom))
     if not pooled:
-        return _not_measured(" / ".join(f"{a} over {b}" for (a, _), (b, _) in claim.pairs), protocol), used
+        return _not_measured(" / ".join(f"{a.model} over {b.model}" for a, b in claim.pairs), protocol), used
+    first_top, first_bottom = names[claim.pairs[0][0]], names[claim.pairs[0][1]]
     if claim.metric == "n_params":  # counts: exact values, the same for every seed
         ratio = stats.geometric_mean([max(t.values()) / max(b.values()) for t, b in pooled])
         holds = (ratio < claim.threshold) == (claim.direction == "below")
-        return {**_ours(ours or {}, names[claim.pairs[0][0][0]]), "compared_with": names[claim.pairs[0][1][0]],
+        verdict = stats.REPRODUCED if holds else stats.CONTRADICTED
+        reason = f"a count ratio of {ratio:.3g} (threshold {claim.threshold:g}, {claim.direction})"
+        sized = sorted({x.model for pair in claim.pairs for x in pair} & set(claim.sized))
+        if sized:
+            verdict, reason = (
+                stats.MATCHED,
+                f"{reason}; {', '.join(sized)} sized to meet it (docs/choices.md): reads {verdict}",
+            )
+        return {**_ours(ours or {}, first_top), "compared_with": first_bottom,
                 "effect": ratio, "effect_ci_low": ratio, "effect_ci_high": ratio, "test": "counts, exact",
                 "p_claim": 0.0 if holds else 1.0, "p_against": 1.0 if holds else 0.0,
                 "improvement": _below(ratio, 1), "improvement_ci_low": _below(ratio, 1),
                 "improvement_ci_high": _below(ratio, 1),
-                "n_seeds": min(len(t) for t, _ in pooled), "verdict": stats.REPRODUCED if holds else stats.CONTRADICTED,
-                "reason": f"a count ratio of {ratio:.3g} (threshold {claim.threshold:g}, {claim.direction})"}, used  # fmt: skip
+                "n_seeds": min(len(t) for t, _ in pooled), "verdict": verdict, "reason": reason}, used  # fmt: skip
     if paired and len(pooled) == 1:
         c = stats.compare_paired(*pooled[0], threshold=claim.threshold)
     else:
         c = stats.compare_pooled([(list(t.values()), list(b.values())) for t, b in pooled], threshold=claim.threshold)
     pairs = "; ".join(
-        f"{names[a]}/{names[b]}" if ma == mb else f"{names[a]} {ma} / {names[b]} {mb}"
-        for (a, ma), (b, mb) in claim.pairs
+        f"{names[a]}/{names[b]}" if a.metric == b.metric else f"{names[a]} {a.metric} / {names[b]} {b.metric}"
+        for a, b in claim.pairs
     )  # a model against itself: say which metrics
     n = min(min(len(t), len(b)) for t, b in pooled)
     reason = f"{pairs} ({c.test}): {_span(c)}"
     if len(pooled) < len(claim.pairs):
         reason += f" ({len(pooled)} of {len(claim.pairs)} pairs run)"
-    found = {**_ours(ours or {}, names[claim.pairs[0][0][0]]), "compared_with": pairs, **_compared(c, claim),
-             "n_seeds": n}  # fmt: skip
+    found = {**_ours(ours or {}, first_top), "compared_with": pairs, **_compared(c, claim), "n_seeds": n}
     found["verdict"] = stats.decide(found["p_claim"], found["p_against"], n)
     return {**found, "reason": reason}, used
 
 
 def _value(claim, protocol, recs, paper_value):
-    model, used = variant(recs, claim.ours, protocol, subject=True)
+    model, used = variant(recs, claim.ours, protocol)
     values = seed_values(used, claim.metric)
     if not values:
         return _not_measured(claim.ours, protocol), used
@@ -401,7 +486,7 @@ def _value(claim, protocol, recs, paper_value):
 
 
 def _count(claim, protocol, recs, paper_value):
-    model, used = variant(recs, claim.ours, protocol, subject=True)
+    model, used = variant(recs, claim.ours, protocol)
     values = seed_values(used, claim.metric)
     if not values:
         return _not_measured(claim.ours, protocol), used
@@ -416,6 +501,9 @@ def _count(claim, protocol, recs, paper_value):
     below = _below(ours, paper_value)
     found.update(p_claim=0.0 if within else 1.0, p_against=1.0, improvement=below, improvement_ci_low=below,
                  improvement_ci_high=below)  # exact: a count has no spread; a miss is not evidence against the claim  # fmt: skip
+    if claim.ours in claim.sized:  # we built it to meet the paper's count: agreement is no evidence
+        return {**found, "verdict": stats.MATCHED,
+                "reason": f"{ours:,.0f} against the paper's {paper_value:,.0f}: sized to meet it (docs/choices.md)"}, used  # fmt: skip
     if within:
         return {
             **found,

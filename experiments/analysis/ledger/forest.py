@@ -2,7 +2,8 @@
 
 A row per (claim, case, protocol) that has an effect: the effect and its 95 % interval on a log axis, the
 claim's threshold (a grey tick), the paper's own effect from its tables (a black cross), the verdict as
-the colour, rows that are only indicative (a profile other than the paper's protocol) drawn hollow.
+the colour, rows that are only indicative (a profile other than the paper's protocol, a CPU timing) drawn
+hollow. The paper's claims on top; our own questions (B) below a line, in their own words.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from __future__ import annotations
 import math
 
 from experiments.analysis import stats
+from experiments.analysis.ledger.render import is_ours
 
 COLOURS = {stats.REPRODUCED: "tab:green", stats.CONTRADICTED: "tab:red", stats.INCONCLUSIVE: "tab:gray",
-           stats.OURS_LOWER: "tab:blue", stats.OURS_HIGHER: "tab:orange"}  # fmt: skip
+           stats.OURS_LOWER: "tab:blue", stats.OURS_HIGHER: "tab:orange", stats.SUPPORTED: "tab:olive",
+           stats.REFUTED: "tab:purple"}  # fmt: skip
 
 
 def _num(value) -> float:
@@ -23,8 +26,9 @@ def _num(value) -> float:
 
 
 def plotted(rows: list[dict]) -> list[dict]:
-    """The rows with a finite effect (rank, ratio and value claims that measured something)."""
-    return [r for r in rows if math.isfinite(_num(r.get("effect"))) and r.get("metric") != "n_params"]
+    """The rows with a finite effect (rank, ratio and value claims that measured something), the paper's first."""
+    shown = [r for r in rows if math.isfinite(_num(r.get("effect"))) and r.get("metric") != "n_params"]
+    return [r for r in shown if not is_ours(r)] + [r for r in shown if is_ours(r)]
 
 
 def figure(rows: list[dict], profile: str):
@@ -49,6 +53,18 @@ def figure(rows: list[dict], profile: str):
         paper = _num(r.get("paper"))
         if math.isfinite(paper) and r.get("paper_note"):  # an effect the paper's own tables give
             ax.plot([paper], [y], "x", color="k", ms=5)
+    ours = sum(is_ours(r) for r in shown)
+    if 0 < ours < len(shown):  # rows are drawn bottom up: ours are the lowest `ours`
+        ax.axhline(ours - 0.5, color="k", lw=0.8)
+        ax.text(
+            1.0,
+            ours - 0.5,
+            " above: the paper's claims; below: ours (B) ",
+            transform=ax.get_yaxis_transform(),
+            fontsize=6,
+            ha="right",
+            va="bottom",
+        )
     labels = [f"{r['claim']} {r['case']} ({r['protocol']})" for r in reversed(shown)]
     ax.set_yticks(range(len(shown)), labels, fontsize=6)
     ax.set_xscale("log")

@@ -7,7 +7,8 @@ import pytest
 
 from experiments.analysis import stats
 from experiments.analysis.ledger import render
-from experiments.analysis.ledger.build import COLUMNS, build, paper_effect
+from experiments.analysis.ledger.build import build, paper_effect
+from experiments.analysis.ledger.row import COLUMNS
 from experiments.analysis.ledger.spec import Kind, claims
 from experiments.harness.tables import LABELS, read_rows
 
@@ -461,3 +462,12 @@ def test_the_conclusion_joins_the_decided_rows():
     assert c25["verdict"] == stats.CONTRADICTED and "C2 fit2d level 1" in c25["reason"]
     [none] = [r for r in build([], PAPER, "paper") if r["claim"] == "C25"]
     assert none["verdict"] == stats.NOT_MEASURED
+
+
+def test_a_row_is_its_columns_and_refuses_a_field_it_does_not_have():
+    from experiments.analysis.ledger.row import Row
+
+    row = Row("C1", "fit1d level 0").update(verdict=stats.REPRODUCED, kind=Kind.RANK)
+    assert list(row.written()) == COLUMNS and "kind" not in COLUMNS and row.written()["verdict"] == stats.REPRODUCED
+    with pytest.raises(AttributeError, match="no field 'verdicts'"):
+        row.update(verdicts=stats.REPRODUCED)

@@ -24,8 +24,9 @@ from experiments.analysis import pages
 from experiments.analysis.ablation.report import AblationReport, is_ablation
 from experiments.analysis.glance import COLUMNS as GLANCE_COLUMNS
 from experiments.analysis.glance import finish
-from experiments.analysis.ledger.build import COLUMNS, build
+from experiments.analysis.ledger.build import build
 from experiments.analysis.ledger.forest import figure as figure_of_claims
+from experiments.analysis.ledger.row import COLUMNS
 from experiments.analysis.ledger.spec import claims as claim_spec
 from experiments.analysis.profiles import differences
 from experiments.analysis.selection import CurrentProtocol, select

@@ -18,19 +18,12 @@ from dataclasses import replace
 
 from experiments.analysis import stats
 from experiments.analysis.ledger.metrics import ESTIMATORS, reread, value
+from experiments.analysis.ledger.row import Row
 from experiments.analysis.ledger.spec import PAPER_NAMES, Claim, Kind, claims
 from experiments.harness.runner import trained_s
 from experiments.harness.store import BENCH_METRIC
 from experiments.harness.tables import LABELS, config_value, protocol_of
 
-COLUMNS = [
-    "claim", "case", "section", "protocol", "reading", "profile", "statement", "metric", "paper", "paper_note",
-    "paper_supports", "ours_model", "ours_geomean", "ci_low", "ci_high", "ours_best", "compared_with", "effect",
-    "effect_ci_low", "effect_ci_high", "threshold", "direction", "test", "p_claim", "p_against", "p_claim_holm",
-    "p_against_holm", "improvement", "improvement_ci_low", "improvement_ci_high", "n_seeds", "verdict", "reads",
-    "reason", "estimators", "estimator_sensitive", "redrawn_verdict", "redrawn_effect", "redrawn_ci_low",
-    "redrawn_ci_high", "redrawn_n", "redrawn_width_ratio", "beyond_paper", "commits", "devices", "wall_time_s",
-]  # fmt: skip
 DECIDED = (stats.REPRODUCED, stats.CONTRADICTED, stats.OURS_LOWER, stats.OURS_HIGHER)
 OURS = {stats.REPRODUCED: stats.SUPPORTED, stats.CONTRADICTED: stats.REFUTED}  # a B-claim's words for them
 NOT_A_MODEL = 1.0  # a competitor whose median normalised test MSE is at least this does not beat predicting the mean
@@ -44,7 +37,7 @@ def build(
     differs: dict[str, str] | None = None,
     shapes: list[dict] | None = None,
 ) -> list[dict]:
-    """paper: results/paper's tables by file name. One row per claim and protocol that exists here; a claim
+    """paper: results/paper's tables by file name. One row (Row.written(), the columns COLUMNS) per claim and protocol that exists here; a claim
     whose experiment has no record gets one row, 'not measured here', with the reason. differs: per
     experiment, how `profile` differs from the paper's protocol (in words); a row decided under any profile
     but `paper` is indicative, and says so. Beside each row of the paper's protocol: its verdict under the
@@ -74,7 +67,7 @@ def build(
             for device in devices:
                 on = [r for r in benched if r["bench_device"] == device]
                 row = judge(replace(claim, case=f"{claim.case} ({device})"), "paper", on, paper, profile)
-                rows.append({**row, "_off_device": bool(claim.device) and device != claim.device})
+                rows.append(row.update(off_device=bool(claim.device) and device != claim.device))
             if not devices:
                 rows.append(judge(claim, "paper", [], paper, profile))
             continue
@@ -84,133 +77,121 @@ def build(
         rows += _shadows(claim, recs, paper, profile)
     adjust(rows)
     for row in rows:
-        finish(row, profile, (differs or {}).get(row.pop("_experiment"), ""))
+        finish(row, profile, (differs or {}).get(row.experiment, ""))
     rows = _fold(rows)
     rows += [conjunction(c, rows, profile) for c in spec if c.kind is Kind.ALL]
-    return rows
+    return [r.written() for r in rows]
 
 
-def _shadows(claim: Claim, recs: list[dict], paper, profile: str) -> list[dict]:
+def _shadows(claim: Claim, recs: list[dict], paper, profile: str) -> list[Row]:
     """The rows shown beside the paper protocol's row, not as rows of their own: the claim under the curve's
     other reads, and under protocol=redrawn (the data redrawn for every seed) where it ran."""
     out = []
     for how in claim.estimators:
         metric = reread(claim.metric, how)
         if metric != claim.metric:
-            out.append({**judge(replace(claim, metric=metric), "paper", recs, paper, profile), "_shadow": how})
+            out.append(judge(replace(claim, metric=metric), "paper", recs, paper, profile).update(shadow=how))
     if claim.kind in (Kind.RANK, Kind.RATIO) and any(protocol_of(r) == "redrawn" for r in recs):
-        out.append({**judge(claim, "redrawn", recs, paper, profile), "_shadow": "redrawn"})
+        out.append(judge(claim, "redrawn", recs, paper, profile).update(shadow="redrawn"))
     return out
 
 
-def _fold(rows: list[dict]) -> list[dict]:
+def _fold(rows: list[Row]) -> list[Row]:
     """Shadow rows into the columns of their paper-protocol row: the verdict under each read of the curve (and
     whether they differ), and the verdict, effect and interval width with the data redrawn."""
-    main = {(r["claim"], r["case"]): r for r in rows if "_shadow" not in r and r["protocol"] == LABELS["paper"]}
+    main = {(r.claim, r.case): r for r in rows if not r.shadow and r.protocol == LABELS["paper"]}
+    reads: dict[tuple, dict[str, str]] = defaultdict(dict)
     for r in rows:
-        how = r.get("_shadow")
-        if how is None:
+        if not r.shadow:
             continue
-        owner = main[(r["claim"], r["case"])]
-        if how == "redrawn":
-            width = _log_width(r) / _log_width(owner) if _log_width(owner) else math.nan
-            owner.update(redrawn_verdict=r.get("reads") or r["verdict"], redrawn_effect=r.get("effect", math.nan),
-                         redrawn_ci_low=r.get("effect_ci_low", math.nan), redrawn_ci_high=r.get("effect_ci_high", math.nan),
-                         redrawn_n=r.get("n_seeds", 0), redrawn_width_ratio=width)  # fmt: skip
+        owner = main[(r.claim, r.case)]
+        if r.shadow == "redrawn":
+            owner.update(redrawn_verdict=r.reads or r.verdict, redrawn_effect=r.effect, redrawn_ci_low=r.effect_ci_low,
+                         redrawn_ci_high=r.effect_ci_high, redrawn_n=r.n_seeds,
+                         redrawn_width_ratio=_log_width(r) / _log_width(owner))  # fmt: skip
         else:
-            owner.setdefault("_reads", {})[how] = r.get("reads") or r["verdict"]
-    for owner in main.values():
-        reads = owner.pop("_reads", None)
-        if reads:
-            own = next(h for h in ESTIMATORS if reread(owner["metric"], h) == owner["metric"])
-            reads = {own: owner.get("reads") or owner["verdict"], **reads}
-            owner["estimators"] = "; ".join(f"{ESTIMATORS[h]}: {v}" for h, v in reads.items())
-            owner["estimator_sensitive"] = "yes" if len(set(reads.values())) > 1 else "no"
-    return [r for r in rows if "_shadow" not in r]
+            reads[(r.claim, r.case)][r.shadow] = r.reads or r.verdict
+    for key, other in reads.items():
+        owner = main[key]
+        own = next(h for h in ESTIMATORS if reread(owner.metric, h) == owner.metric)
+        every = {own: owner.reads or owner.verdict, **other}
+        owner.update(estimators="; ".join(f"{ESTIMATORS[h]}: {v}" for h, v in every.items()),
+                     estimator_sensitive="yes" if len(set(every.values())) > 1 else "no")  # fmt: skip
+    return [r for r in rows if not r.shadow]
 
 
-def _log_width(row: dict) -> float:
-    low, high = row.get("effect_ci_low", math.nan), row.get("effect_ci_high", math.nan)
-    ok = all(isinstance(v, float) and math.isfinite(v) and v > 0 for v in (low, high))
-    return math.log(high / low) if ok else math.nan
+def _log_width(row: Row) -> float:
+    """The log width of a row's effect interval (NaN where it has none)."""
+    low, high = row.effect_ci_low, row.effect_ci_high
+    return math.log(high / low) if math.isfinite(low) and math.isfinite(high) and 0 < low < high else math.nan
 
 
-def conjunction(claim: Claim, rows: list[dict], profile: str) -> dict:
+def conjunction(claim: Claim, rows: list[Row], profile: str) -> Row:
     """A claim that every decided row of the claims it joins holds (§6's "consistently"): contradicted by any
     contradicted row, reproduced when every one of at least one is reproduced, else inconclusive."""
-    joined = [r for r in rows if r["claim"] in claim.joins and r["protocol"] == LABELS["paper"]
-              and r["verdict"] != stats.NOT_MEASURED]  # fmt: skip
-    read = [r.get("reads") or r["verdict"] for r in joined]
-    against = [f"{r['claim']} {r['case']}" for r, v in zip(joined, read) if v == stats.CONTRADICTED]
+    joined = [r for r in rows if r.claim in claim.joins and r.protocol == LABELS["paper"]
+              and r.verdict != stats.NOT_MEASURED]  # fmt: skip
+    read = [r.reads or r.verdict for r in joined]
+    against = [f"{r.claim} {r.case}" for r, v in zip(joined, read) if v == stats.CONTRADICTED]
     held = sum(v == stats.REPRODUCED for v in read)
     verdict = (stats.CONTRADICTED if against else stats.REPRODUCED if held else stats.INCONCLUSIVE if joined
                else stats.NOT_MEASURED)  # fmt: skip
     reason = (f"{held + len(against)} decided of the {len(joined)} measured rows of {', '.join(claim.joins)}: "
               f"{held} reproduced, {len(against)} contradicted" + (f" ({'; '.join(against)})" if against else "")
               if joined else f"none of {', '.join(claim.joins)} measured under this profile")  # fmt: skip
-    row = {"claim": claim.id, "case": claim.case, "section": claim.section, "protocol": LABELS["paper"],
-           "reading": "", "profile": profile, "statement": claim.statement, "metric": "", "paper": math.nan,
-           "paper_note": claim.paper_text, "n_seeds": len(joined), "verdict": verdict, "reason": reason,
-           "test": "conjunction of the decided rows", "beyond_paper": False}  # fmt: skip
+    row = Row(claim.id, claim.case, section=claim.section, protocol=LABELS["paper"], profile=profile,
+              statement=claim.statement, paper_note=claim.paper_text, n_seeds=len(joined), verdict=verdict,
+              reason=reason, test="conjunction of the decided rows", kind=claim.kind)  # fmt: skip
     if verdict in DECIDED and profile != "paper":
         row.update(reads=verdict, verdict=stats.INDICATIVE, reason=f"{profile}, its rows are indicative; {reason}")
     return row
 
 
-def adjust(rows: list[dict]) -> None:
+def adjust(rows: list[Row]) -> None:
     """Holm's adjustment across the rows of one claim (its levels, data sets, cases) under one protocol and one
     read of its metric, for the evidence for it and against it alike; the verdict then reads the adjusted
-    p-values."""
-    families: dict[tuple, list[dict]] = defaultdict(list)
+    p-values. Exact values and equivalence tests decide by their own rule: each a family of one."""
+    families: dict[tuple, list[Row]] = defaultdict(list)
     for row in rows:
-        if "p_claim" not in row:
+        if math.isnan(row.p_claim):
             continue
-        if row["_kind"] in (Kind.RANK, Kind.RATIO) and row.get("test") != "counts, exact":
-            key = (row["claim"], row["_kind"], row["protocol"], row["_decides"], row.get("_shadow"))
-            families[key].append(row)
-        else:  # values (equivalence) and exact counts decide by their own rule: a family of one, unadjusted
-            row["p_claim_holm"], row["p_against_holm"] = row["p_claim"], row["p_against"]
+        if row.kind in (Kind.RANK, Kind.RATIO) and row.test != EXACT:
+            families[(row.claim, row.kind, row.protocol, row.decides, row.shadow)].append(row)
+        else:
+            row.update(p_claim_holm=row.p_claim, p_against_holm=row.p_against)
     for family in families.values():
         for key in ("p_claim", "p_against"):
-            for row, p in zip(family, stats.holm([r[key] for r in family])):
-                row[f"{key}_holm"] = p
+            for row, p in zip(family, stats.holm([getattr(r, key) for r in family])):
+                setattr(row, f"{key}_holm", p)
         for row in family:
-            if row["verdict"] not in (stats.NOT_MEASURED, stats.MATCHED):
-                row["verdict"] = stats.decide(row["p_claim_holm"], row["p_against_holm"], row["n_seeds"])
+            if row.verdict not in (stats.NOT_MEASURED, stats.MATCHED):
+                row.verdict = stats.decide(row.p_claim_holm, row.p_against_holm, row.n_seeds)
 
 
-def finish(row: dict, profile: str, differs: str) -> None:
+def finish(row: Row, profile: str, differs: str) -> None:
     """A decided row becomes indicative where it cannot decide: under a profile other than the paper's protocol
     (the reason says how it differs), a timing on another class of device than the paper's, or a timing from the
     runs shown beside the step benchmark's. What it reads is kept (`reads`). Counts and step benchmarks are the
     same under every profile, so the paper profile's ledger decides them. A B-claim says supported / refuted."""
-    kind, decides, off_device = row.pop("_kind"), row.pop("_decides"), row.pop("_off_device", False)
-    if row["verdict"] in DECIDED and not decides:
-        row["reads"], row["verdict"] = row["verdict"], stats.INDICATIVE
-        row["reason"] = (f"shown beside the step benchmark, which decides (both models in one process, in "
-                         f"interleaved rounds); each run was timed in its own process; {row['reason']}")  # fmt: skip
-    elif row["verdict"] in DECIDED and off_device:
-        row["reads"], row["verdict"] = row["verdict"], stats.INDICATIVE
-        row["reason"] = (
-            f"the paper timed on a GPU (a T4): step times of another class of device do not decide it; {row['reason']}"
-        )
-    elif row["verdict"] in DECIDED and profile != "paper":
-        row["reads"], row["verdict"] = row["verdict"], stats.INDICATIVE
-        how = (
-            "the same under every profile: the paper profile's ledger decides it"
-            if row["metric"] in ("n_params", BENCH_METRIC)
-            else f"not the paper's protocol ({differs or 'scaled down'})"
-        )
-        row["reason"] = f"{profile}, {how}; {row['reason']}"
-    if kind in (Kind.RANK, Kind.RATIO) and "p_claim_holm" in row:
-        row["reason"] += (
-            f"; Holm-adjusted over the claim's rows: p {row['p_claim_holm']:.2g} for it, "
-            f"{row['p_against_holm']:.2g} against it"
-        )
-    if row["beyond_paper"]:
-        row["verdict"] = OURS.get(row["verdict"], row["verdict"])
-        if row.get("reads"):
-            row["reads"] = OURS.get(row["reads"], row["reads"])
+    if row.verdict in DECIDED:
+        why = (
+            "shown beside the step benchmark, which decides (both models in one process, in interleaved rounds); "
+            "each run was timed in its own process"
+            if not row.decides
+            else "the paper timed on a GPU (a T4): step times of another class of device do not decide it"
+            if row.off_device
+            else f"{profile}, the same under every profile: the paper profile's ledger decides it"
+            if profile != "paper" and row.metric in ("n_params", BENCH_METRIC)
+            else f"{profile}, not the paper's protocol ({differs or 'scaled down'})"
+            if profile != "paper"
+            else ""
+        )  # fmt: skip
+        if why:
+            row.update(reads=row.verdict, verdict=stats.INDICATIVE, reason=f"{why}; {row.reason}")
+    if row.kind in (Kind.RANK, Kind.RATIO) and math.isfinite(row.p_claim_holm):
+        row.reason += f"; Holm-adjusted over the claim's rows: p {row.p_claim_holm:.2g} for it, {row.p_against_holm:.2g} against it"
+    if row.beyond_paper:
+        row.update(verdict=OURS.get(row.verdict, row.verdict), reads=OURS.get(row.reads, row.reads))
 
 
 def _matches(record: dict, select) -> bool:
@@ -263,7 +244,8 @@ def paper_effect(claim: Claim, paper: dict[str, list[dict]]) -> tuple[float, str
         if ours is None or not others:
             return math.nan, claim.paper_text
         best = min(others, key=others.get)
-        return ours / others[best], f"{claim.ours} {ours:.3g} / {best} {others[best]:.3g}"
+        name = lambda m: PAPER_NAMES.get(m, m)  # noqa: E731 (the paper's name of the model a reading stands for)
+        return ours / others[best], f"{name(claim.ours)} {ours:.3g} / {name(best)} {others[best]:.3g}"
     ratios = [(get(a.model, a.metric), get(b.model, b.metric)) for a, b in claim.pairs]
     ratios = [x / y for x, y in ratios if x is not None and y is not None]
     if not ratios:
@@ -271,31 +253,27 @@ def paper_effect(claim: Claim, paper: dict[str, list[dict]]) -> tuple[float, str
     return stats.geometric_mean(ratios), f"from {len(ratios)} of {len(claim.pairs)} pair(s) of its table"
 
 
-def judge(claim: Claim, protocol: str, recs: list[dict], paper: dict[str, list[dict]], profile: str) -> dict:
+def judge(claim: Claim, protocol: str, recs: list[dict], paper: dict[str, list[dict]], profile: str) -> Row:
     paper_number, paper_note = paper_effect(claim, paper)
     ranked = claim.kind in (Kind.RANK, Kind.RATIO)
-    row = {
-        "claim": claim.id, "case": claim.case, "section": claim.section, "protocol": LABELS[protocol],
-        "reading": claim.reading, "profile": profile,
-        "statement": claim.statement, "metric": claim.metric, "paper": paper_number, "paper_note": paper_note,
-        "paper_supports": _supports(claim, paper_number) if ranked else "", "beyond_paper": claim.beyond_paper,
-        "_kind": claim.kind, "_experiment": claim.experiment, "_decides": claim.decides,
-        # a value or count is compared with the paper's number, not a threshold
-        **({"threshold": claim.threshold, "direction": claim.direction} if ranked else {}),
-    }  # fmt: skip
+    row = Row(claim.id, claim.case, section=claim.section, protocol=LABELS[protocol], reading=claim.reading,
+              profile=profile, statement=claim.statement, metric=claim.metric, paper=paper_number,
+              paper_note=paper_note, paper_supports=_supports(claim, paper_number) if ranked else "",
+              beyond_paper=claim.beyond_paper, kind=claim.kind, experiment=claim.experiment, decides=claim.decides)  # fmt: skip
+    if ranked:  # a value or count is compared with the paper's number, not a threshold
+        row.update(threshold=claim.threshold, direction=claim.direction)
     if not recs:
         reason = claim.missing or f"no {claim.experiment} trials under profile {profile} in the store"
-        return {**row, "n_seeds": 0, "verdict": stats.NOT_MEASURED, "reason": reason}
+        return row.update(n_seeds=0, verdict=stats.NOT_MEASURED, reason=reason)
     kind = {Kind.RANK: _rank, Kind.RATIO: _ratio, Kind.VALUE: _value, Kind.COUNT: _count}[claim.kind]
     found, used = kind(claim, protocol, recs, paper_number)
-    row.update(found)
     summaries = [r["summary"] for r in used]
-    row.update(
-        commits=" ".join(sorted({str(s.get("git_commit")) for s in summaries})),
+    return row.update(
+        **found,
+        commits=" ".join(sorted({str(s.get("git_commit")) for s in summaries} - {""})),
         devices=" ".join(sorted({str(s.get("device", "")).split(" ")[0] for s in summaries})),
         wall_time_s=round(sum(trained_s(s) for s in summaries), 1),
     )
-    return row
 
 
 def _supports(claim: Claim, paper_effect_value: float) -> str:
@@ -385,33 +363,39 @@ def _below(a: float, b: float) -> float:
     return 1.0 if a < b else 0.5 if a == b else 0.0
 
 
+EXACT = "counts, exact"
+
+
+def _exact(claim: Claim, holds: bool, models: set[str], reason: str, *, missing=(), test: str = EXACT) -> dict:
+    """The one judgement of exact values (parameter counts: no spread, no test): reproduced where the claim holds,
+    contradicted where it does not, inconclusive where it holds but a model of it was not measured; matched by
+    construction, whatever it reads, where a model's count was sized to meet the paper's (never evidence)."""
+    verdict = stats.INCONCLUSIVE if holds and missing else stats.REPRODUCED if holds else stats.CONTRADICTED
+    if missing:
+        reason += f"; not measured: {', '.join(missing)}"
+    sized = sorted(models & set(claim.sized))
+    if sized:
+        reason += f"; {', '.join(sized)} sized to meet the paper's count (docs/choices.md): reads {verdict}"
+        verdict = stats.MATCHED
+    return {"test": test, "verdict": verdict, "reason": reason, "p_claim": 0.0 if holds else 1.0,
+            "p_against": 1.0 if holds else 0.0}  # fmt: skip
+
+
 def _counts(claim, ours_model, ours: dict, others: dict[str, list], missing: list[str]) -> dict:
-    """A rank claim about parameter counts: exact values, decided by the values whatever the seeds."""
+    """A rank claim about parameter counts: ours below (above) each other model's."""
     mine = max(ours.values())
     effects = {name: mine / max(values) for name, values in others.items()}
     below = {name: e < claim.threshold for name, e in effects.items()}
     holds = all(below.values()) if claim.direction == "below" else not any(below.values())
     deciding = max(effects, key=effects.get) if claim.direction == "below" else min(effects, key=effects.get)
-    verdict = stats.INCONCLUSIVE if missing and holds else stats.REPRODUCED if holds else stats.CONTRADICTED
-    reason = (
-        f"{ours_model} {mine:,.0f} parameters against "
-        + ", ".join(f"{name} {max(v):,.0f}" for name, v in others.items())
-        + " (counts, exact)"
+    reason = f"{ours_model} {mine:,.0f} parameters against " + ", ".join(
+        f"{n} {max(v):,.0f}" for n, v in others.items()
     )
-    sized = sorted({ours_model, *others} & set(claim.sized))
-    if sized:  # a count we built to meet the paper's says nothing about the paper's sentence
-        verdict, reason = (
-            stats.MATCHED,
-            f"{reason}; {', '.join(sized)} sized to the paper's count (docs/choices.md): reads {verdict}",
-        )
-    if missing:
-        reason += f"; not measured: {', '.join(missing)}"
     poi = _below(mine, max(others[deciding]))
     return {"ours_model": ours_model, "ours_geomean": mine, "ours_best": mine, "compared_with": deciding,
             "effect": effects[deciding], "effect_ci_low": effects[deciding], "effect_ci_high": effects[deciding],
-            "test": "counts, exact", "n_seeds": len(ours), "verdict": verdict, "reason": reason,
-            "p_claim": 0.0 if holds else 1.0, "p_against": 1.0 if holds else 0.0, "improvement": poi,
-            "improvement_ci_low": poi, "improvement_ci_high": poi}  # fmt: skip
+            "n_seeds": len(ours), "improvement": poi, "improvement_ci_low": poi, "improvement_ci_high": poi,
+            **_exact(claim, holds, {ours_model, *others}, reason, missing=missing)}  # fmt: skip
 
 
 def _ratio(claim, protocol, recs, paper_value):
@@ -435,20 +419,12 @@ def _ratio(claim, protocol, recs, paper_value):
     if claim.metric == "n_params":  # counts: exact values, the same for every seed
         ratio = stats.geometric_mean([max(t.values()) / max(b.values()) for t, b in pooled])
         holds = (ratio < claim.threshold) == (claim.direction == "below")
-        verdict = stats.REPRODUCED if holds else stats.CONTRADICTED
         reason = f"a count ratio of {ratio:.3g} (threshold {claim.threshold:g}, {claim.direction})"
-        sized = sorted({x.model for pair in claim.pairs for x in pair} & set(claim.sized))
-        if sized:
-            verdict, reason = (
-                stats.MATCHED,
-                f"{reason}; {', '.join(sized)} sized to meet it (docs/choices.md): reads {verdict}",
-            )
-        return {**_ours(ours or {}, first_top), "compared_with": first_bottom,
-                "effect": ratio, "effect_ci_low": ratio, "effect_ci_high": ratio, "test": "counts, exact",
-                "p_claim": 0.0 if holds else 1.0, "p_against": 1.0 if holds else 0.0,
-                "improvement": _below(ratio, 1), "improvement_ci_low": _below(ratio, 1),
-                "improvement_ci_high": _below(ratio, 1),
-                "n_seeds": min(len(t) for t, _ in pooled), "verdict": verdict, "reason": reason}, used  # fmt: skip
+        models = {x.model for pair in claim.pairs for x in pair}
+        return {**_ours(ours or {}, first_top), "compared_with": first_bottom, "effect": ratio,
+                "effect_ci_low": ratio, "effect_ci_high": ratio, "improvement": _below(ratio, 1),
+                "improvement_ci_low": _below(ratio, 1), "improvement_ci_high": _below(ratio, 1),
+                "n_seeds": min(len(t) for t, _ in pooled), **_exact(claim, holds, models, reason)}, used  # fmt: skip
     if paired and len(pooled) == 1:
         c = stats.compare_paired(*pooled[0], threshold=claim.threshold)
     else:
@@ -492,27 +468,17 @@ def _count(claim, protocol, recs, paper_value):
         return _not_measured(claim.ours, protocol), used
     counts = sorted(set(values.values()))
     ours = counts[-1]
-    found = {"ours_model": model, "ours_geomean": ours, "ours_best": counts[0], "n_seeds": len(values),
-             "test": f"count within {claim.tolerance:.0%}"}  # fmt: skip
+    found = {"ours_model": model, "ours_geomean": ours, "ours_best": counts[0], "n_seeds": len(values)}
     if not math.isfinite(paper_value):
         return {**found, "verdict": stats.NOT_MEASURED, "reason": "the paper gives no count"}, used
-    found["effect"] = ours / paper_value
-    within = abs(ours / paper_value - 1) <= claim.tolerance
     below = _below(ours, paper_value)
-    found.update(p_claim=0.0 if within else 1.0, p_against=1.0, improvement=below, improvement_ci_low=below,
-                 improvement_ci_high=below)  # exact: a count has no spread; a miss is not evidence against the claim  # fmt: skip
-    if claim.ours in claim.sized:  # we built it to meet the paper's count: agreement is no evidence
-        return {**found, "verdict": stats.MATCHED,
-                "reason": f"{ours:,.0f} against the paper's {paper_value:,.0f}: sized to meet it (docs/choices.md)"}, used  # fmt: skip
-    if within:
-        return {
-            **found,
-            "verdict": stats.REPRODUCED,
-            "reason": f"{ours:,.0f} against the paper's {paper_value:,.0f} (within {claim.tolerance:.0%})",
-        }, used
-    return {
-        **found,
-        "verdict": stats.INCONCLUSIVE,
-        "reason": f"{ours:,.0f} against the paper's {paper_value:,.0f}: the paper does not give enough of the "
-        f"architecture to tell which is right (docs/choices.md says how ours was built)",
-    }, used
+    within = abs(ours / paper_value - 1) <= claim.tolerance
+    reason = f"{ours:,.0f} against the paper's {paper_value:,.0f}" + (
+        f" (within {claim.tolerance:.0%})" if within else ": the paper does not give enough of the architecture to "
+        "tell which is right (docs/choices.md says how ours was built)"
+    )  # fmt: skip
+    judged = _exact(claim, within, {claim.ours}, reason, test=f"count within {claim.tolerance:.0%}")
+    if not within and judged["verdict"] == stats.CONTRADICTED:  # a miss is not evidence against the paper's count
+        judged.update(verdict=stats.INCONCLUSIVE, p_against=1.0)
+    return {**found, "effect": ours / paper_value, "improvement": below, "improvement_ci_low": below,
+            "improvement_ci_high": below, **judged}, used  # fmt: skip

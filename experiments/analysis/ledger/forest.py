@@ -48,7 +48,8 @@ def figure(rows: list[dict], profile: str):
         if math.isfinite(low) and math.isfinite(high):
             ax.plot([low, high], [y, y], color=colour, lw=1.6)
         ax.plot([effect], [y], "o", color=colour, mfc="white" if hollow else colour, ms=5)
-        threshold = _num(r.get("threshold")) if r.get("threshold") not in (None, "") else 1.0
+        threshold = _num(r.get("threshold"))
+        threshold = threshold if math.isfinite(threshold) else 1.0  # a value claim: against the paper's number
         ax.plot([threshold], [y], "|", color="0.4", ms=9)
         paper = _num(r.get("paper"))
         if math.isfinite(paper) and r.get("paper_note"):  # an effect the paper's own tables give

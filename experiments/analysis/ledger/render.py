@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from experiments.analysis import stats
-from experiments.analysis.ledger.build import COLUMNS
+from experiments.analysis.ledger.row import COLUMNS
 from experiments.harness.atomic import write_atomic
 from experiments.harness.tables import read_rows, to_markdown, write_csv
 

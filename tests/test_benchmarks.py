@@ -23,12 +23,17 @@ def test_timeseries_benchmark_adds_up(capsys):
     timeseries_step.main(["--device", "cpu", "--rounds", "1", "--steps", "3"])
     out = capsys.readouterr().out
     table = rows(out, "lstm")
-    assert {m: int(r[0]) for m, r in table.items()} == {"lstm3": 112, "lstm3_gmnm": 509, "lstm32": 4897}
+    assert {m: int(r[0]) for m, r in table.items()} == {
+        "lstm3": 112,
+        "lstm3_gmnm": 509,
+        "lstm32": 4897,
+        "lstm3_gmnm_paper_count": 4897,  # the second reading: LSTM(32)'s count exactly
+    }
     for params, *parts, total, trainer, ratio, _ in table.values():
         assert sum(parts) == pytest.approx(total, abs=0.003)  # the four parts make the step
         assert trainer / total == pytest.approx(ratio, abs=0.006)
     assert (
-        "projected paper protocol (3 models x 20 seeds x 50 epochs x 219 steps)" in out
+        "projected paper protocol (4 models x 20 seeds x 50 epochs x 219 steps)" in out
     )  # 7,000 training windows (val_fraction 0.1)
 
 
@@ -105,3 +110,25 @@ def test_the_claims_step_benchmark_writes_what_the_ledger_reads(capsys, tmp_path
         capsys.readouterr().err
     )
     assert claim_steps.main([*args, "--rounds", "1"]) == 2 and "--rounds must be at least 2" in capsys.readouterr().err
+
+
+def test_the_gpu_check_plans_every_experiment_the_timing_claims_and_mnist_epochs(tmp_path, capsys):
+    from benchmarks import gpu_check
+
+    assert gpu_check.main(["--device", "cpu", "--dry-run", "--out", str(tmp_path)]) == 0
+    page = (tmp_path / "summary.md").read_text()
+    assert page.startswith("# GPU check on cpu")
+    assert all(f"| smoke {e} |" in page for e in gpu_check.experiments())  # conf/lineup.yaml's, every one
+    assert "| step benchmark | `python -m benchmarks.claim_steps --device cpu" in page
+    assert [f"| mnist epoch {m} |" in page for m in ("cnn", "cnn_att", "cnn_gmnm", "cnn_gmnm_att")] == [True] * 4
+    assert "trainer.epochs=1" in page and page.count("| not run |") == len(gpu_check.plan("cpu", tmp_path))
+    assert not (tmp_path / "store").exists()  # a dry run trains nothing
+    shares = sum(share for _, _, share in gpu_check.plan("cuda", tmp_path))
+    assert shares == pytest.approx(1.0)  # the steps split the budget
+
+
+def test_the_gpu_check_names_a_bad_device(tmp_path, capsys):
+    from benchmarks import gpu_check
+
+    assert gpu_check.main(["--device", "tpu", "--out", str(tmp_path)]) == 2
+    assert "--device 'tpu': must be cuda or cpu" in capsys.readouterr().err

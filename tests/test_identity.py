@@ -3,7 +3,9 @@ profile, protocol) at its first sweep point, against tests/data/config_hashes.js
 the code moved into harness/ and analysis/ (and before the *_lsq models were composed in code). A
 changed hash would orphan every record in every store: a change that means it must say so here.
 Changed on purpose: KAN's 36 points, when `model.impl` (fast or pykan's) and `model.dtype` joined its config;
-MNIST's 14 quick points (mnist, eq3_mnist), when quick's training split went from 20,000 images to 6,000."""
+MNIST's 14 quick points (mnist, eq3_mnist), when quick's training split went from 20,000 images to 6,000;
+the 51 points of the MLPs' and the PINN's least-squares variants, when their width scan reached sharper first
+layers (conf/model/mlp_relu.yaml)."""
 
 import json
 from pathlib import Path

@@ -471,3 +471,20 @@ def test_a_row_is_its_columns_and_refuses_a_field_it_does_not_have():
     assert list(row.written()) == COLUMNS and "kind" not in COLUMNS and row.written()["verdict"] == stats.REPRODUCED
     with pytest.raises(AttributeError, match="no field 'verdicts'"):
         row.update(verdicts=stats.REPRODUCED)
+
+
+def test_a_ratio_claim_on_a_curve_reads_every_side_the_other_ways():
+    # C7: attention halves the minimum training loss of both pairs, but every model ends where it began
+    mnist = ["cnn", "cnn_att", "cnn_gmnm", "cnn_gmnm_att"]
+    low = {"cnn": 1.0, "cnn_att": 0.5, "cnn_gmnm": 1.0, "cnn_gmnm_att": 0.5}
+    records = []
+    for m in mnist:
+        for s in range(6):
+            k = 1 + 0.01 * s
+            curve = [2.0 * k, low[m] * k, 2.0 * k]  # the minimum in the middle, the end back at the start
+            history = [{"step": i, "train_bce": v, "test_bce": 1.0} for i, v in enumerate(curve)]
+            records.append({**rec("mnist", m, s, lineup=mnist, min_train_bce=low[m] * k, final_train_bce=2.0 * k,
+                                  min_test_bce=1.0, n_params=1), "history": history})  # fmt: skip
+    r = row(build(records, PAPER, "paper"), "C7", "mnist, training loss")
+    assert r["verdict"] == stats.REPRODUCED and r["estimator_sensitive"] == "yes"
+    assert r["estimators"] == "minimum: reproduced; final: inconclusive; mean of the last 10 %: inconclusive"

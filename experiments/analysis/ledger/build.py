@@ -89,8 +89,10 @@ def _shadows(claim: Claim, recs: list[dict], paper, profile: str) -> list[Row]:
     out = []
     for how in claim.estimators:
         metric = reread(claim.metric, how)
-        if metric != claim.metric:
-            out.append(judge(replace(claim, metric=metric), "paper", recs, paper, profile).update(shadow=how))
+        if metric != claim.metric:  # every side of a ratio read the same other way
+            pairs = tuple(tuple(replace(x, metric=reread(x.metric, how)) for x in pair) for pair in claim.pairs)
+            other = replace(claim, metric=metric, pairs=pairs)
+            out.append(judge(other, "paper", recs, paper, profile).update(shadow=how))
     if claim.kind in (Kind.RANK, Kind.RATIO) and any(protocol_of(r) == "redrawn" for r in recs):
         out.append(judge(claim, "redrawn", recs, paper, profile).update(shadow="redrawn"))
     return out
@@ -338,8 +340,8 @@ def _rank(claim, protocol, recs, paper_value):
         else ""
     )
     if not others:
-        return {**_ours(ours, ours_model), **_not_measured(" / ".join(claim.others), protocol),
-                "reason": f"no competitor of {ours_model} ran{failures}"}, used  # fmt: skip
+        reason = f"no competitor of {ours_model} ran under this profile: {', '.join(claim.others)}{failures}"
+        return {**_ours(ours, ours_model), **_not_measured(" / ".join(claim.others), protocol), "reason": reason}, used
     if claim.metric == "n_params":  # a count is the same for every seed: compare the counts themselves
         return _counts(claim, ours_model, ours, others, missing), used
     result = stats.rank(list(ours.values()), others, threshold=claim.threshold, direction=claim.direction)

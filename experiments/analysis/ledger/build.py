@@ -93,7 +93,9 @@ def _shadows(claim: Claim, recs: list[dict], paper, profile: str) -> list[Row]:
             pairs = tuple(tuple(replace(x, metric=reread(x.metric, how)) for x in pair) for pair in claim.pairs)
             other = replace(claim, metric=metric, pairs=pairs)
             out.append(judge(other, "paper", recs, paper, profile).update(shadow=how))
-    if claim.kind in (Kind.RANK, Kind.RATIO) and any(protocol_of(r) == "redrawn" for r in recs):
+    subject = claim.ours or claim.pairs[0][0].model  # the model the claim is about: has it run with the data redrawn?
+    redrawn = any(protocol_of(r) == "redrawn" and r["model"] == subject for r in recs)
+    if claim.kind in (Kind.RANK, Kind.RATIO) and claim.metric != "n_params" and redrawn:  # a count has no data
         out.append(judge(claim, "redrawn", recs, paper, profile).update(shadow="redrawn"))
     return out
 

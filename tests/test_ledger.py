@@ -488,3 +488,16 @@ def test_a_ratio_claim_on_a_curve_reads_every_side_the_other_ways():
     r = row(build(records, PAPER, "paper"), "C7", "mnist, training loss")
     assert r["verdict"] == stats.REPRODUCED and r["estimator_sensitive"] == "yes"
     assert r["estimators"] == "minimum: reproduced; final: inconclusive; mean of the last 10 %: inconclusive"
+
+
+def test_a_second_reading_is_its_own_row_and_names_itself():
+    """Table 1's KAN at the paper's count: C4 again against it, the first reading's row unchanged."""
+    lineup = ["gmnm", "kan", "pinn", "kan_paper_count"]
+    scale = {"gmnm": 1.0, "kan": 10.0, "pinn": 10.0, "kan_paper_count": 0.1}
+    records = [rec("poisson", m, s, lineup=lineup, min_l2=k * (1 + 0.1 * s)) for m, k in scale.items() for s in range(5)]
+    rows = build(records, PAPER, "paper")
+    first, second = row(rows, "C4", "Eq. 4"), row(rows, "C4", "Eq. 4, KAN at the paper's count")
+    assert first["reading"] == "" and first["verdict"] == stats.REPRODUCED
+    assert second["reading"] == "KAN at the paper's count" and second["compared_with"] == "kan_paper_count"
+    assert second["verdict"] == stats.CONTRADICTED
+    assert "kan 3.6e-08" in second["paper_note"]  # the paper's own KAN stands for the reading's

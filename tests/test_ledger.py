@@ -494,10 +494,28 @@ def test_a_second_reading_is_its_own_row_and_names_itself():
     """Table 1's KAN at the paper's count: C4 again against it, the first reading's row unchanged."""
     lineup = ["gmnm", "kan", "pinn", "kan_paper_count"]
     scale = {"gmnm": 1.0, "kan": 10.0, "pinn": 10.0, "kan_paper_count": 0.1}
-    records = [rec("poisson", m, s, lineup=lineup, min_l2=k * (1 + 0.1 * s)) for m, k in scale.items() for s in range(5)]
+    records = [
+        rec("poisson", m, s, lineup=lineup, min_l2=k * (1 + 0.1 * s)) for m, k in scale.items() for s in range(5)
+    ]
     rows = build(records, PAPER, "paper")
     first, second = row(rows, "C4", "Eq. 4"), row(rows, "C4", "Eq. 4, KAN at the paper's count")
     assert first["reading"] == "" and first["verdict"] == stats.REPRODUCED
     assert second["reading"] == "KAN at the paper's count" and second["compared_with"] == "kan_paper_count"
     assert second["verdict"] == stats.CONTRADICTED
     assert "kan 3.6e-08" in second["paper_note"]  # the paper's own KAN stands for the reading's
+
+
+def test_rows_an_earlier_ledger_wrote_are_shown_as_such_and_never_decided(tmp_path):
+    from experiments.harness.tables import write_csv
+
+    tables = tmp_path / "tables"
+    rows = build(fit({"gmnm": 0.3, "kan": 1.0, "mlp_relu": 5.0, "mlp_tanh": 2.0}), PAPER, "paper")
+    old = [{k: v for k, v in r.items() if k != "section"} | {"profile": "quick"} for r in rows]
+    write_csv(tables / "claims_paper.csv", rows, COLUMNS)
+    write_csv(tables / "claims_quick.csv", old, [c for c in COLUMNS if c != "section"])  # before `section` existed
+    render.write(tmp_path)
+    page = (tmp_path / "CLAIMS.md").read_text()
+    assert page.count("*These rows were written by the ledger before the paper's claims were judged") == 1
+    every = render.all_rows(tables)
+    assert not [r for r in every if r["profile"] == "quick" and render.decided(r)]
+    assert f"{len(old)} from an earlier ledger (to be judged again when re-run)" in render.short_markdown(every)

@@ -198,6 +198,10 @@ def ledger_markdown(rows: list[dict]) -> str:
     for profile in dict.fromkeys(r["profile"] for r in rows):
         mine = [r for r in rows if r["profile"] == profile]
         parts += [f"## Profile `{profile}`", ""]
+        old = next((earlier(r) for r in mine if earlier(r) is not None), None)
+        if old:
+            parts += [f"*These rows were written by {old}*; the report judges them again when "
+                      f"`{profile}` runs again (`make reproduce PROFILE={profile}`).", ""]  # fmt: skip
         for title, ours in SECTIONS:
             section = [r for r in mine if is_ours(r) == ours]
             if section:
@@ -208,10 +212,22 @@ def ledger_markdown(rows: list[dict]) -> str:
 DECIDED = (stats.REPRODUCED, stats.CONTRADICTED, stats.OURS_LOWER, stats.OURS_HIGHER, stats.SUPPORTED, stats.REFUTED)
 
 
+def earlier(row: dict) -> str | None:
+    """Which earlier ledger wrote a row read back from a claims table, or None for the current one: the first
+    statistics (no `test` column), or the ledger before the paper's claims were judged on the paper's method
+    alone (no `section` column: least-squares rows under C-claims, C13 read as late gain, no C17-C25)."""
+    if "test" not in row:
+        return "the ledger's first statistics (percentile-bootstrap intervals paired by seed index, no correction for multiplicity)"
+    if "section" not in row:
+        return ("the ledger before the paper's claims were judged on the paper's method alone (least-squares rows "
+                "under the paper's claims, C13 read as late gain, no C17-C25)")  # fmt: skip
+    return None
+
+
 def decided(row: dict) -> bool:
-    """A row the ledger decides: its verdict one of DECIDED, reached by the current statistics (a row of a
-    table written before them has no `test` column and is not counted as decided)."""
-    return row.get("verdict") in DECIDED and bool(row.get("test"))
+    """A row the ledger decides: its verdict one of DECIDED, reached by the current ledger (a row of a table an
+    earlier one wrote is not counted as decided)."""
+    return row.get("verdict") in DECIDED and earlier(row) is None
 
 
 def short_markdown(rows: list[dict]) -> str:
@@ -230,14 +246,16 @@ def short_markdown(rows: list[dict]) -> str:
             blocks.append(f"**{title}** ({len(shown)} decided)\n\n" + _table(header, lines))
     shown = [r for r in rows if decided(r)]
     rest = [r for r in rows if not decided(r)]
+    current = [r for r in rest if earlier(r) is None]
     counts = {
-        "indicative (a profile other than the paper's protocol, or a CPU timing)": sum(r["verdict"] == stats.INDICATIVE for r in rest),
-        "inconclusive": sum(r["verdict"] == stats.INCONCLUSIVE and bool(r.get("test")) for r in rest),
-        "counts matched by construction": sum(r["verdict"] == stats.MATCHED for r in rest),
-        "not measured here": sum(r["verdict"] == stats.NOT_MEASURED for r in rest),
-        "from the ledger's first statistics (to be judged again when re-run)": sum(not r.get("test") for r in rest
-                                                                                   if r["verdict"] != stats.NOT_MEASURED),
-    }  # fmt: skip
+        "indicative (a profile other than the paper's protocol, or a CPU timing)": sum(
+            r["verdict"] == stats.INDICATIVE for r in current
+        ),
+        "inconclusive": sum(r["verdict"] == stats.INCONCLUSIVE for r in current),
+        "counts matched by construction": sum(r["verdict"] == stats.MATCHED for r in current),
+        "not measured here": sum(r["verdict"] == stats.NOT_MEASURED for r in current),
+        "from an earlier ledger (to be judged again when re-run)": len(rest) - len(current),
+    }
     lead = (
         f"{len(shown)} decided row(s) above; the other {len(rest)}"
         if shown

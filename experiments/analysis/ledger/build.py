@@ -109,6 +109,8 @@ def _fold(rows: list[Row]) -> list[Row]:
         if not r.shadow:
             continue
         owner = main[(r.claim, r.case)]
+        if r.shadow == "redrawn" and r.verdict == stats.NOT_MEASURED:
+            continue  # a competitor did not run with the data redrawn: nothing to show
         if r.shadow == "redrawn":
             owner.update(redrawn_verdict=r.reads or r.verdict, redrawn_effect=r.effect, redrawn_ci_low=r.effect_ci_low,
                          redrawn_ci_high=r.effect_ci_high, redrawn_n=r.n_seeds,

@@ -224,6 +224,17 @@ def earlier(row: dict) -> str | None:
     return None
 
 
+def moves(row: dict) -> bool:
+    """An undecided row of the current ledger whose verdict another read of its curve, or the data redrawn,
+    decides: the README shows it, so that a fragile answer is not hidden by being undecided."""
+    redrawn = row.get("redrawn_verdict") in DECIDED
+    return (
+        earlier(row) is None
+        and row.get("verdict") == stats.INCONCLUSIVE
+        and (row.get("estimator_sensitive") == "yes" or redrawn)
+    )
+
+
 def decided(row: dict) -> bool:
     """A row the ledger decides: its verdict one of DECIDED, reached by the current ledger (a row of a table an
     earlier one wrote is not counted as decided)."""
@@ -239,13 +250,15 @@ def short_markdown(rows: list[dict]) -> str:
     header = ["claim", "case", "protocol", "profile", "paper", "effect [95 % CI] (n)", "of", "verdict", "robustness"]
     blocks = []
     for title, ours in SECTIONS:
-        shown = [r for r in rows if decided(r) and is_ours(r) == ours]
+        shown = [r for r in rows if (decided(r) or moves(r)) and is_ours(r) == ours]
         if shown:
             lines = [[r["claim"], r["case"], r["protocol"], r["profile"], _paper(r), _ours(r), _of(r),
                       f"**{r['verdict']}**", _robustness(r)] for r in shown]  # fmt: skip
-            blocks.append(f"**{title}** ({len(shown)} decided)\n\n" + _table(header, lines))
-    shown = [r for r in rows if decided(r)]
-    rest = [r for r in rows if not decided(r)]
+            more = sum(not decided(r) for r in shown)
+            count = f"{len(shown) - more} decided" + (f", {more} undecided whose verdict moves" if more else "")
+            blocks.append(f"**{title}** ({count})\n\n" + _table(header, lines))
+    shown = [r for r in rows if decided(r) or moves(r)]
+    rest = [r for r in rows if not (decided(r) or moves(r))]
     current = [r for r in rest if earlier(r) is None]
     counts = {
         "indicative (a profile other than the paper's protocol, or a CPU timing)": sum(
@@ -257,7 +270,8 @@ def short_markdown(rows: list[dict]) -> str:
         "from an earlier ledger (to be judged again when re-run)": len(rest) - len(current),
     }
     lead = (
-        f"{len(shown)} decided row(s) above; the other {len(rest)}"
+        f"{len(shown)} row(s) above (decided, or undecided where another read of the curve or the data redrawn "
+        f"decides); the other {len(rest)}"
         if shown
         else f"No row decided yet; the {len(rest)} rows"
     )

@@ -41,6 +41,7 @@ SUPPORTED, REFUTED = (
     "refuted",
 )  # a hypothesis of ours (a B-claim) where a paper's claim reads the two above
 MATCHED = "matched by construction"  # a count our build was sized to meet: shown, never evidence
+DECIDED = (REPRODUCED, CONTRADICTED, OURS_LOWER, OURS_HIGHER, SUPPORTED, REFUTED)  # the verdicts that decide a row
 
 
 @dataclass(frozen=True)

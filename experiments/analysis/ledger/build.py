@@ -24,7 +24,6 @@ from experiments.harness.runner import trained_s
 from experiments.harness.store import BENCH_METRIC
 from experiments.harness.tables import LABELS, config_value, protocol_of
 
-DECIDED = (stats.REPRODUCED, stats.CONTRADICTED, stats.OURS_LOWER, stats.OURS_HIGHER)
 OURS = {stats.REPRODUCED: stats.SUPPORTED, stats.CONTRADICTED: stats.REFUTED}  # a B-claim's words for them
 NOT_A_MODEL = 1.0  # a competitor whose median normalised test MSE is at least this does not beat predicting the mean
 
@@ -148,7 +147,7 @@ def conjunction(claim: Claim, rows: list[Row], profile: str) -> Row:
     row = Row(claim.id, claim.case, section=claim.section, protocol=LABELS["paper"], profile=profile,
               statement=claim.statement, paper_note=claim.paper_text, n_seeds=len(joined), verdict=verdict,
               reason=reason, test="conjunction of the decided rows", kind=claim.kind)  # fmt: skip
-    if verdict in DECIDED and profile != "paper":
+    if verdict in stats.DECIDED and profile != "paper":
         row.update(reads=verdict, verdict=stats.INDICATIVE, reason=f"{profile}, its rows are indicative; {reason}")
     return row
 
@@ -179,7 +178,7 @@ def finish(row: Row, profile: str, differs: str) -> None:
     (the reason says how it differs), a timing on another class of device than the paper's, or a timing from the
     runs shown beside the step benchmark's. What it reads is kept (`reads`). Counts and step benchmarks are the
     same under every profile, so the paper profile's ledger decides them. A B-claim says supported / refuted."""
-    if row.verdict in DECIDED:
+    if row.verdict in stats.DECIDED:
         why = (
             "shown beside the step benchmark, which decides (both models in one process, in interleaved rounds); "
             "each run was timed in its own process"

@@ -209,9 +209,6 @@ def ledger_markdown(rows: list[dict]) -> str:
     return "\n".join(parts).rstrip() + "\n"
 
 
-DECIDED = (stats.REPRODUCED, stats.CONTRADICTED, stats.OURS_LOWER, stats.OURS_HIGHER, stats.SUPPORTED, stats.REFUTED)
-
-
 def earlier(row: dict) -> str | None:
     """Which earlier ledger wrote a row read back from a claims table, or None for the current one: the first
     statistics (no `test` column), or the ledger before the paper's claims were judged on the paper's method
@@ -227,7 +224,7 @@ def earlier(row: dict) -> str | None:
 def moves(row: dict) -> bool:
     """An undecided row of the current ledger whose verdict another read of its curve, or the data redrawn,
     decides: the README shows it, so that a fragile answer is not hidden by being undecided."""
-    redrawn = row.get("redrawn_verdict") in DECIDED
+    redrawn = row.get("redrawn_verdict") in stats.DECIDED
     return (
         earlier(row) is None
         and row.get("verdict") == stats.INCONCLUSIVE
@@ -238,7 +235,7 @@ def moves(row: dict) -> bool:
 def decided(row: dict) -> bool:
     """A row the ledger decides: its verdict one of DECIDED, reached by the current ledger (a row of a table an
     earlier one wrote is not counted as decided)."""
-    return row.get("verdict") in DECIDED and earlier(row) is None
+    return row.get("verdict") in stats.DECIDED and earlier(row) is None
 
 
 def short_markdown(rows: list[dict]) -> str:

@@ -39,7 +39,7 @@ def test_timeseries_benchmark_adds_up(capsys):
 
 def test_classification_benchmark_adds_up(capsys, monkeypatch, mnist_root):
     monkeypatch.setenv("GMNM_DATA", str(mnist_root))
-    classification_step.main(["--device", "cpu", "--rounds", "1", "--steps", "2", "--no-epoch"])
+    classification_step.main(["--device", "cpu", "--rounds", "1", "--steps", "2", "--no-epoch", "--profile", "smoke"])
     out = capsys.readouterr().out
     table = rows(out, "cnn")
     assert {m: int(r[0]) for m, r in table.items()} == {
@@ -132,3 +132,23 @@ def test_the_gpu_check_names_a_bad_device(tmp_path, capsys):
 
     assert gpu_check.main(["--device", "tpu", "--out", str(tmp_path)]) == 2
     assert "--device 'tpu': must be cuda or cpu" in capsys.readouterr().err
+
+
+def test_classification_benchmark_times_compiled_steps_and_every_epoch(capsys, monkeypatch, mnist_root):
+    """--compile: eager and compiled whole steps side by side with the losses' drift (dynamo with the eager
+    backend here, so no C++ build); --epoch all: an epoch of every model at the profile's data size."""
+    import torch
+
+    monkeypatch.setenv("GMNM_DATA", str(mnist_root))
+    plain = torch.nn.Module.compile
+    monkeypatch.setattr(torch.nn.Module, "compile", lambda self, **kw: plain(self, backend="eager"))
+    classification_step.main(["--device", "cpu", "--rounds", "1", "--steps", "2", "--profile", "smoke",
+                              "--models", "cnn,cnn_gmnm", "--compile", "--epoch", "all"])  # fmt: skip
+    out = capsys.readouterr().out
+    after = out.split("torch.compile", 1)[1].splitlines()[2:]  # the table under its header
+    compiled = {c[0]: [float(v) for v in c[1:]] for c in map(str.split, after) if len(c) == 6}
+    assert set(compiled) == {"cnn", "cnn_gmnm"}
+    for eager, fast, ratio, first, _ in compiled.values():
+        assert fast / eager == pytest.approx(ratio, abs=0.006) and first < 1e-6  # one graph, one first loss
+    epochs = re.findall(r"one mnist epoch of (\w+) \((\d+) steps of 32\)", out)
+    assert epochs == [("cnn", "8"), ("cnn_gmnm", "8")]  # smoke: 256 images

@@ -341,3 +341,27 @@ def test_a_runs_median_step_time_is_over_its_evaluation_blocks():
     for seconds, step in ((0.10, 10), (0.01, 20), (0.02, 30)):  # a slow first block (warm-up), then fast ones
         result.clock(seconds, step, step)
     assert result.median_ms_per_step == pytest.approx(2.0) and result.ms_per_step == pytest.approx(13.0 / 3)
+
+
+def test_a_compiled_trial_is_the_same_trial(compose_cfg, tmp_path, monkeypatch):
+    """trainer.compile: the same key and metrics as the eager trial (dynamo's graphs run by the eager backend,
+    so the check needs no C++ build), marked compiled, and its step times left out of timing claims."""
+    from experiments.analysis.ledger.metrics import run_median_ms_per_step
+
+    compiled = []
+    plain = torch.nn.Module.compile
+
+    def spy(self, **kwargs):
+        compiled.append(type(self).__name__)
+        plain(self, backend="eager")
+
+    monkeypatch.setattr(torch.nn.Module, "compile", spy)
+    eager = run_trial(compose_cfg("experiment=fit1d", "model=mlp_tanh", "profile=smoke"))
+    other = compose_cfg("experiment=fit1d", "model=mlp_tanh", "profile=smoke", "trainer.compile=true",
+                        f"paths.store_dir={tmp_path / 'other'}")  # fmt: skip
+    record = run_trial(other)
+    assert compiled == ["MLP"] and record["key"] == eager["key"]
+    assert record["summary"]["compiled"] and not eager["summary"]["compiled"]
+    for mine, theirs in zip(record["history"], eager["history"], strict=True):
+        assert mine["test_mse"] == pytest.approx(theirs["test_mse"], rel=1e-5)
+    assert math.isnan(run_median_ms_per_step(record)) and run_median_ms_per_step(eager) > 0

@@ -38,6 +38,7 @@ NOT_IDENTIFYING = (
     "trainer.progress",
     "trainer.seeds_per_process",
     "trainer.vectorize",
+    "trainer.compile",
     "trainer.checkpoint_every_s",
     "task.root",
     "task.download",

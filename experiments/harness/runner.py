@@ -149,6 +149,10 @@ def _train(
     for s in todo:  # each initialised from its own seed, exactly as its sequential trial is
         seed_everything(s)
         models.append(build(trials[s][0].model, f"model={cfg.model_name}").to(device=device, dtype=dtype))
+    compiled = bool(cfg.trainer.get("compile", False))
+    if compiled:  # in place, so state_dict keys (checkpoints, records) are those of the eager model
+        for model in models:
+            model.compile()
     lsq = cfg.get("lsq")
     heads = [head_solver(cfg, model, task) for model in models]
     phases = plan(cfg)
@@ -171,7 +175,8 @@ def _train(
                                   sweep_keys, wall, started, commit, device, len(todo), before)  # fmt: skip
         mine[i].remove()
 
-    if len(todo) > 1 and lsq is None and vectorize(cfg.trainer.get("vectorize", "auto"), device):
+    vectorized = vectorize(cfg.trainer.get("vectorize", "auto"), device) and not compiled  # a stack is not compiled
+    if len(todo) > 1 and lsq is None and vectorized:
         group = Checkpoint(checkpoint_path(paths[0], keys), every, {**meta, "keys": keys})
         results = train_ensemble(
             models,
@@ -213,7 +218,8 @@ def _store(cfg, task, trials, s, model, result, scan, group_hash, store, overrid
     """The record of seed s's trial, written into the store."""
     _, config, key = trials[s]
     summary = summarize(model, result, device, wall_time_s=wall, wall_time_before_s=before, started=started,
-                        commit=commit, seeds_in_process=seeds_in_process)  # fmt: skip
+                        commit=commit, seeds_in_process=seeds_in_process,
+                        compiled=bool(cfg.trainer.get("compile", False)))  # fmt: skip
     seed_overrides = (
         None
         if overrides is None
@@ -321,6 +327,7 @@ def summarize(
     commit: str,
     seeds_in_process: int = 1,
     wall_time_before_s: float = 0.0,
+    compiled: bool = False,
 ) -> dict:
     """Size, cost and provenance of a trial, plus the final and the minimum of every metric."""
     metrics = [k for k in result.history[-1] if k not in ("step", "phase", "loss")]
@@ -334,6 +341,7 @@ def summarize(
         "ms_per_step": result.ms_per_step,
         "median_ms_per_step": result.median_ms_per_step,  # the timing claims read this (the mean is moved by load)
         "ms_per_step_phases": result.ms_per_step_phases,
+        "compiled": compiled,  # trainer.compile: its step times are not an eager model's (timing claims skip it)
         "device": describe_device(device),
         "torch": torch.__version__,
         "git_commit": commit,

@@ -295,6 +295,14 @@ def test_tables_2_and_3_report(compose_cfg, mnist_root, tmp_path):
         np.mean([r["summary"]["min_test_bce"] for r in records]), rel=1e-5
     )  # the CSV keeps 6 digits
     assert (out / "figures" / "classification_smoke.png").read_bytes()[:4] == b"\x89PNG"
+    from experiments.classification.report import figure
+
+    every = list(ResultStore(tmp_path / "store").records())
+    panels = [(ax.get_title(), ax.get_ylabel(), len(ax.lines)) for ax in figure(every).axes]
+    assert [(t.split(":")[1].split("(")[0].strip(), y, n) for t, y, n in panels] == [
+        ("train one-hot BCE", "train one-hot BCE (log scale)", 2),  # one mean line a model
+        ("test one-hot BCE", "test one-hot BCE (log scale)", 2),
+    ]
 
 
 def test_channels_last_changes_no_result():

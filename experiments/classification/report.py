@@ -102,10 +102,14 @@ def figure(records: list[dict]):
     import matplotlib.pyplot as plt
 
     datasets = _datasets(records)
-    fig, axes = plt.subplots(1, len(datasets), figsize=(5.5 * len(datasets), 4), squeeze=False)
-    for ax, experiment in zip(axes[0], datasets):
+    splits = ("train", "test")  # Table 3 reports both; attention's overfitting (C7) is their gap
+    fig, axes = plt.subplots(len(splits), len(datasets), figsize=(5.5 * len(datasets), 4 * len(splits)), squeeze=False)
+    for col, experiment in enumerate(datasets):
         groups = [recs for _, recs in by_row([r for r in records if r["experiment"] == experiment])]
-        plot_epoch_curves(ax, groups, "test_bce", f"{experiment}: test one-hot BCE (mean, band: min to max)")
+        for row, split in enumerate(splits):
+            ax = axes[row][col]
+            plot_epoch_curves(ax, groups, f"{split}_bce", f"{experiment}: {split} one-hot BCE (mean, band: min to max)")
+            ax.set_ylabel(f"{split} one-hot BCE (log scale)")
     fig.tight_layout()
     return fig
 

@@ -35,7 +35,7 @@ def tuner(tmp_path, *overrides):
 
 @pytest.mark.parametrize("experiment,model", STUDIES)
 def test_every_model_of_an_experiment_gets_the_profiles_trials_and_a_learning_rate(experiment, model):
-    for profile, least in (("smoke", 2), ("quick", 12), ("paper", 40)):
+    for profile, least in (("smoke", 2), ("quick", 12), ("paper", 20)):
         cfg = compose(f"experiment={experiment}", f"model={model}", f"profile={profile}")
         assert cfg.tune.trials == OmegaConf.load(ROOT / "conf" / "profile" / f"{profile}.yaml").tune.trials >= least
     keys = [p.key for p in space.parse(cfg)]
@@ -375,3 +375,68 @@ def test_every_committed_tuned_config_composes_and_keeps_the_matched_size(path):
     chosen = yaml.safe_load(path.read_text())
     assert tuned.trainer.optimizer.lr == chosen["trainer"]["optimizer"]["lr"] != paper.trainer.optimizer.lr
     assert count_parameters(instantiate(tuned.model)) <= count_parameters(instantiate(paper.model))
+
+
+def test_a_study_at_one_level_prunes_its_runs_and_tells_optuna(tmp_path):
+    """tune.at fixes the sweep's point; the pruner (here one that stops any positive value) stops each run at its
+    first evaluation; the runs are stored as pruned (not finished: a later sweep trains them again), the
+    trials told PRUNED, and with none completed no tuned config is written."""
+    import optuna
+
+    from experiments.harness.store import ResultStore
+
+    r = subprocess.run(
+        tuner(
+            tmp_path,
+            "experiment=fit1d",
+            "model=gmnm",
+            "profile=smoke",
+            "tune.at={task.level:1}",
+            "~tune.pruner",
+            "+tune.pruner={_target_:optuna.pruners.ThresholdPruner,upper:0.0}",
+        ),  # fmt: skip
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert r.returncode == 2 and "every one diverged, failed or was pruned" in r.stderr, r.stderr[-2000:]
+    db = tmp_path / "store" / "_tuning" / "smoke" / "fit1d" / "gmnm.db"
+    study = optuna.load_study(study_name="fit1d/gmnm/smoke", storage=f"sqlite:///{db}")
+    assert [t.state for t in study.trials] == [optuna.trial.TrialState.PRUNED] * 2
+    assert study.user_attrs["at"] == "task.level=1" and study.user_attrs["pruner"]["upper"] == 0.0
+    store = ResultStore(tmp_path / "store")
+    runs = list(store.records())
+    assert [(x["status"], x["config"]["task"]["level"], len(x["history"])) for x in runs] == [("pruned", 1, 2)] * 2
+    assert all(store.finished("fit1d", x["key"]) is None for x in runs)
+    assert not (tmp_path / "conf").exists()
+
+
+def test_a_monitor_that_says_stop_ends_the_run_as_pruned():
+    from functools import partial
+
+    import torch
+
+    from experiments.harness.train import Phase, train
+
+    cfg = compose("experiment=fit1d", "model=mlp_tanh", "profile=smoke")
+    from hydra.utils import instantiate
+
+    model, task = instantiate(cfg.model), instantiate(cfg.task)
+    task.setup(torch.device("cpu"), torch.float32)
+    seen = []
+
+    def monitor(step, metrics):
+        seen.append((step, metrics["val_nmse"]))
+        return len(seen) < 3
+
+    result = train(model, task, [Phase(partial(torch.optim.Adam, lr=1e-3), steps=50, eval_every=5)],
+                   batch_size=None, generator=torch.Generator().manual_seed(0), device=torch.device("cpu"),
+                   progress=False, monitor=monitor)  # fmt: skip
+    assert result.status == "pruned" and [s for s, _ in seen] == [5, 10, 15] and result.steps == 15
+    assert [row["val_nmse"] for row in result.history[1:]] == [v for _, v in seen]  # it saw what was recorded
+
+
+def test_paper_studies_fit_at_level_1_and_quick_ones_at_every_level():
+    assert dict(compose("experiment=fit1d", "profile=paper").tune.at) == {"task.level": 1}
+    assert dict(compose("experiment=fit2d", "profile=quick").tune.at) == {}

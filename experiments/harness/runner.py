@@ -149,6 +149,10 @@ def _train(
     for s in todo:  # each initialised from its own seed, exactly as its sequential trial is
         seed_everything(s)
         models.append(build(trials[s][0].model, f"model={cfg.model_name}").to(device=device, dtype=dtype))
+    monitor = cfg.get("monitor")
+    if monitor is not None and len(todo) > 1:
+        raise ConfigError(f"monitor: one seed a process (it watches one run), got seeds {todo}")
+    monitor = None if monitor is None else build(monitor, "monitor")
     compiled = bool(cfg.trainer.get("compile", False))
     if compiled:  # in place, so state_dict keys (checkpoints, records) are those of the eager model
         for model in models:
@@ -207,6 +211,7 @@ def _train(
             progress=cfg.trainer.progress,
             head=head,
             checkpoint=mine[i],
+            monitor=monitor,
         )
         # each seed's record as soon as it ends
         store_record(i, model, result, scan, time.perf_counter() - t1, mine[i].trained_before_s)

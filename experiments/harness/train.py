@@ -121,6 +121,7 @@ def train(
     batches: Iterator | None = None,
     head=None,
     checkpoint=None,
+    monitor: Callable[[int, dict[str, float]], bool] | None = None,
 ) -> TrainResult:
     """Run the phases in order; steps in the history are counted across phases.
 
@@ -131,6 +132,8 @@ def train(
     evaluation; the optimizers step the other parameters, and the history records each solve.
     checkpoint: an experiments.harness.checkpoint.Checkpoint: saved at evaluation points when due, and, when
     one is there, training continues from it (the batch stream replayed to its step).
+    monitor: called with (step, metrics) after every evaluation but the untrained model's; when it returns
+    False the run stops there with status "pruned" (a tuning study's pruner: hydra_plugins/gmnm_tuner).
     """
     if not phases:
         raise ValueError("train: no training phase given")
@@ -187,6 +190,10 @@ def train(
                 result.clock(time.perf_counter() - start, i + 1, step)
                 bar.set_postfix(loss=f"{loss_value:.3e}", refresh=False)
                 if not result.record(step, phase, loss_value, _evaluate(model, task, head)):
+                    bar.close()
+                    return result
+                if monitor is not None and not monitor(step, result.history[-1]):
+                    result.status = "pruned"
                     bar.close()
                     return result
                 if checkpoint is not None and checkpoint.due():

@@ -86,6 +86,10 @@ class TuningSweeper(Sweeper):
                 f"sweep(s) several values; run one study per value (make tune loops over models)"
             )
         fixed = {o.key_or_group for o in parsed}
+        # the points the study fixes (tune.at: fit2d's paper study at level 1), unless the command line does
+        at = OmegaConf.to_container(self._compose(arguments).tune.at or OmegaConf.create())
+        arguments += [f"{k}={v}" for k, v in at.items() if k not in fixed]
+        fixed |= set(at)
         points = self._points(fixed)
         cfg = self._compose(arguments + points[0])
         check_model(cfg)
@@ -108,9 +112,8 @@ class TuningSweeper(Sweeper):
         db = Path(cfg.paths.store_dir) / "_tuning" / cfg.profile_name / cfg.experiment_name / f"{cfg.model_name}.db"
         db.parent.mkdir(parents=True, exist_ok=True)
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        study = optuna.create_study(
-            study_name=name, storage=f"sqlite:///{db}", direction="minimize", load_if_exists=True
-        )
+        self.storage = f"sqlite:///{db.resolve()}"  # absolute: the runs' reporters reach it from their own cwd
+        study = optuna.create_study(study_name=name, storage=self.storage, direction="minimize", load_if_exists=True)
         if self.sampler_cfg is not None:
             # Seeded by the trials the study holds: a fresh study is reproducible, and a resumed one
             # does not draw its first (random) trials again, which would repeat finished trials.
@@ -128,6 +131,10 @@ class TuningSweeper(Sweeper):
                 else ""
             ),
         )
+        # a trial that is one run can be pruned (several points would report one trial's steps twice)
+        self.prune = tune.get("pruner") is not None and len(points) == 1
+        study.set_user_attr("pruner", OmegaConf.to_container(tune.pruner) if self.prune else None)
+        study.set_user_attr("at", " ".join(f"{k}={v}" for k, v in at.items()))
         n_trials, batch = int(tune.trials), self._batch()
         Path(self.config.hydra.sweep.dir).mkdir(parents=True, exist_ok=True)
         # trials left running by a tuner that was killed: run again with their own values
@@ -175,8 +182,9 @@ class TuningSweeper(Sweeper):
         jobs, owners = [], []
         for number, values in todo:
             drawn = [space.override(by_key[k], v) for k, v in values.items()]
+            watch = [self._monitor(name, number)] if self.prune else []
             for point in points:
-                jobs.append(arguments + point + drawn + [f"seed={cfg.tune.seed}", f"tuning_study={name}"])
+                jobs.append(arguments + point + drawn + watch + [f"seed={cfg.tune.seed}", f"tuning_study={name}"])
                 owners.append(number)
         returns = self.launcher.launch(jobs, initial_job_idx=self.job_idx)
         self.job_idx += len(jobs)
@@ -189,17 +197,27 @@ class TuningSweeper(Sweeper):
                 records[number].append({"status": "failed"})
         held = study.get_trials(deepcopy=False)
         for number, values in todo:
-            value = objective.trial_value(records[number], cfg.tune.metric, cfg.tune.reduce)
             if held[number].state.is_finished():  # told already by another tuner of this study
                 continue
-            study.tell(number, value, state=None if value is not None else optuna.trial.TrialState.FAIL)
+            pruned = any(r.get("status") == "pruned" for r in records[number])
+            value = None if pruned else objective.trial_value(records[number], cfg.tune.metric, cfg.tune.reduce)
+            state = optuna.trial.TrialState
+            # a pruned trial keeps its last reported value (Optuna's), never a best value
+            study.tell(number, value, state=state.PRUNED if pruned else None if value is not None else state.FAIL)
             log.info(
                 "%s trial %d: %s  %s",
                 name,
                 number,
-                "failed (diverged, or a run raised)" if value is None else f"{value:.4g}",
+                "pruned" if pruned else "failed (diverged, or a run raised)" if value is None else f"{value:.4g}",
                 " ".join(space.override(by_key[k], v) for k, v in values.items()),
             )
+
+    def _monitor(self, name: str, number: int) -> str:
+        """The override that puts the study's reporter (hydra_plugins/gmnm_tuner/pruning.py) on a trial's run."""
+        return (
+            f"monitor={{_target_:hydra_plugins.gmnm_tuner.pruning.StudyReporter,storage:'{self.storage}',"
+            f"study:'{name}',number:{number},metric:${{tune.metric}},reduce:${{tune.reduce}},pruner:${{tune.pruner}}}}"
+        )
 
     def _write_tuned(self, study, params, cfg, name, n_trials) -> Path:
         import optuna
@@ -210,8 +228,8 @@ class TuningSweeper(Sweeper):
         complete = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
         if not complete:
             raise ConfigError(
-                f"{name}: none of its {len(trials)} trials completed (every one diverged or "
-                f"failed): no tuned config written; see the runs' logs under {self.config.hydra.sweep.dir}"
+                f"{name}: none of its {len(trials)} trials completed (every one diverged, failed or was "
+                f"pruned): no tuned config written; see the runs' logs under {self.config.hydra.sweep.dir}"
             )
         best = study.best_trial
         provenance = {
@@ -220,6 +238,8 @@ class TuningSweeper(Sweeper):
             "trials": len(trials),
             "complete": len(complete),
             "failed": sum(t.state == optuna.trial.TrialState.FAIL for t in trials),
+            "pruned": sum(t.state == optuna.trial.TrialState.PRUNED for t in trials),
+            "at": study.user_attrs.get("at", ""),
             "best_trial": best.number,
             "best_value": float(best.value),
             "objective": study.user_attrs["metric"],

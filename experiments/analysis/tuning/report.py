@@ -34,7 +34,7 @@ def studies(store: Path, profile: str) -> dict[str, dict[str, dict]]:
         name = f"{experiment}/{model}/{profile}"
         study = optuna.load_study(study_name=name, storage=f"sqlite:///{db}")
         found.setdefault(experiment, {})[model] = {
-            "objective": study.user_attrs.get("metric", ""),
+            "objective": study.user_attrs.get("metric", "") + _at(study.user_attrs.get("at")),
             "trials": [
                 {"number": t.number, "state": t.state.name.lower(), "value": t.value, "params": t.params}
                 for t in study.get_trials(deepcopy=False)
@@ -62,10 +62,29 @@ def trial_rows(model: str, trials: list[dict]) -> list[dict]:
     return rows
 
 
+def _at(fixed: str | None) -> str:
+    return f", at {fixed}" if fixed else ""
+
+
+def cpu_hours(store: Path) -> dict[str, float]:
+    """{study: training hours of its runs} (their records' wall time, resumed processes' included): a study's
+    budget in time, which equal trials do not make equal when models differ in cost."""
+    from experiments.harness.store import ResultStore
+
+    hours: dict[str, float] = {}
+    for r in ResultStore(store).records():
+        if r.get("tuning_study"):
+            spent = r["summary"]["wall_time_s"] + r["summary"].get("wall_time_before_s", 0.0)
+            hours[r["tuning_study"]] = hours.get(r["tuning_study"], 0.0) + spent / 3600
+    return hours
+
+
 def tables(store: Path, profile: str) -> dict[str, pd.DataFrame]:
     """tuning_<experiment> per experiment (every trial of every model) and tuned (per model: the choice)."""
     out, summary = {}, []
-    for experiment, models in studies(store, profile).items():
+    found = studies(store, profile)
+    hours = cpu_hours(store) if found else {}
+    for experiment, models in found.items():
         rows = []
         for model, study in models.items():
             objective, trials = study["objective"], study["trials"]
@@ -78,6 +97,8 @@ def tables(store: Path, profile: str) -> dict[str, pd.DataFrame]:
                     "model": model,
                     "trials": len(trials),
                     "failed": sum(t["state"] == "fail" for t in trials),
+                    "pruned": sum(t["state"] == "pruned" for t in trials),
+                    "cpu_hours": hours.get(f"{experiment}/{model}/{profile}", 0.0),
                     "best_value": best["value"] if best else None,
                     "objective": objective,
                     "chosen": " ".join(f"{k}={_fmt(v)}" for k, v in best["params"].items()) if best else "",
@@ -113,12 +134,14 @@ class TuningReport(FamilyReport):
         title="Tuning (make tune)",
         about="Every model of an experiment tuned with the same number of trials and the same training "
         "budget per trial, scored on validation data only (never the test set or an exact solution); "
-        "failed trials diverged. The tuned protocol's rows in the tables above run the chosen values.",
+        "failed trials diverged; pruned ones were stopped early, their validation value worse than the "
+        "median of earlier trials' at the same evaluation; cpu_hours is the training time the study's runs "
+        "took. The tuned protocol's rows in the tables above run the chosen values.",
         tables=(
             (
                 "tuned",
                 "The values each model's study chose",
-                ("experiment", "model", "trials", "failed", "best_value", "objective", "chosen"),
+                ("experiment", "model", "trials", "failed", "pruned", "cpu_hours", "best_value", "objective", "chosen"),
             ),
         ),
         figures=("tuning_*",),

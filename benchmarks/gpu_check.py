@@ -25,6 +25,7 @@ import sys
 import time
 from pathlib import Path
 
+from experiments.harness.config import parse_override
 from experiments.harness.env import ROOT
 
 MNIST_MODELS = ("cnn", "cnn_att", "cnn_gmnm", "cnn_gmnm_att")  # Table 3's four
@@ -83,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         log = args.out / f"{name.replace(' ', '_')}.log"
         t0 = time.perf_counter()
-        experiment = next((c.split("=", 1)[1] for c in command if c.startswith("experiment=")), None)
+        parsed = [parse_override(c) for c in command if "=" in c and not c.startswith("-")]
+        experiment = next((p.get_value_element_as_str() for p in parsed if p.key_or_group == "experiment"), None)
         try:
             with log.open("w") as out:
                 # as make reproduce does: an experiment whose data set is missing is skipped (exit 3)

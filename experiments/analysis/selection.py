@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from experiments.harness.config import SCHEMA, config_hash, lookup, own_overrides
+from hydra.core.override_parser.types import OverrideType
+
+from experiments.harness.config import SCHEMA, config_hash, lookup, own_overrides, parse_override
 from experiments.harness.errors import first_line
 
 SHOWN = 3  # files named per kind of record left out
@@ -108,10 +110,10 @@ class CurrentProtocol:
 def group_choices(record: dict) -> list[str]:
     """The config-group choices of a record's launch (pde@task.pde=bump), beside the protocol keys."""
     out = []
-    for override in record.get("overrides") or []:
-        key = override.split("=", 1)[0]
-        if "@" in key and not key.startswith(("hydra", "+", "~")):
-            out.append(override)
+    for text in record.get("overrides") or []:
+        override = parse_override(text)
+        if override.package is not None and override.type == OverrideType.CHANGE and not text.startswith("hydra"):
+            out.append(text)
     return out
 
 

@@ -19,14 +19,19 @@ every entry point (runner, fetch, tests) composes the same config:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from omegaconf import DictConfig, OmegaConf
 
 from experiments.harness.errors import ConfigError
+
+if TYPE_CHECKING:
+    from hydra.core.override_parser.types import Override
 
 # Top-level keys that say what a trial computes; everything else (paths, the lineup, display,
 # sizes tables, profile scale factors, hydra) either does not change the result or is already
@@ -178,16 +183,30 @@ def config_hash(config: dict) -> str:
     return digest(identity(config, with_seed=False))
 
 
+@functools.lru_cache(maxsize=4096)  # a report parses every record's launch: the same strings, thousands of times
+def parse_override(text: str) -> Override:
+    """One command-line override as Hydra reads it: key (without +, ~ or @package), package, kind, value."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    (override,) = OverridesParser.create().parse_overrides([text])
+    return override
+
+
+def override_key(text: str) -> str:
+    return parse_override(text).key_or_group
+
+
 def own_overrides(overrides: list[str], sweep_keys: list[str]) -> list[str]:
     """The launch overrides beyond the experiment's protocol: not a protocol key, one of its sweep
     keys, a path, a where-to-run key or a config-group choice (pde@task.pde=bump)."""
     allowed = set(PROTOCOL_KEYS) | set(sweep_keys) | set(NOT_IDENTIFYING)
     own = []
-    for override in overrides:
-        key = override.split("=", 1)[0].lstrip("+~")
-        if key in allowed or "@" in key or key.startswith(("hydra", "paths.")):
+    for text in overrides:
+        override = parse_override(text)
+        key = override.key_or_group
+        if key in allowed or override.package is not None or key.startswith(("hydra", "paths.")):
             continue
-        own.append(override)
+        own.append(text)
     return own
 
 

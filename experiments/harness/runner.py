@@ -27,7 +27,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from experiments.harness.build import build
 from experiments.harness.checkpoint import Checkpoint, checkpoint_path
-from experiments.harness.config import SCHEMA, check_model, config_hash, is_protocol, trial_key
+from experiments.harness.config import SCHEMA, check_model, config_hash, is_protocol, override_key, trial_key
 from experiments.harness.ensemble import train_ensemble
 from experiments.harness.env import (
     ROOT,
@@ -228,7 +228,7 @@ def _store(cfg, task, trials, s, model, result, scan, group_hash, store, overrid
     seed_overrides = (
         None
         if overrides is None
-        else [o for o in overrides if o.split("=", 1)[0] not in ("seed", "seed_group")] + [f"seed={s}"]
+        else [o for o in overrides if override_key(o) not in ("seed", "seed_group")] + [f"seed={s}"]
     )
     record = {
         "schema": SCHEMA,

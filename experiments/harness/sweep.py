@@ -12,14 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from hydra.core.override_parser.types import Override, OverrideType
+
+from experiments.harness.config import parse_override
+
 
 def group_seeds(jobs: Sequence[Sequence[str]], group_size: Callable[[list[str]], int]) -> list[list[str]]:
     """Jobs equal but for `seed=` merged into jobs of up to group_size(overrides) seeds, in order.
     A group of one stays a plain job."""
     groups: dict[tuple[str, ...], list[str]] = {}
     for overrides in jobs:
-        seeds = [o.split("=", 1)[1] for o in overrides if o.startswith("seed=")]
-        rest = tuple(o for o in overrides if not o.startswith("seed="))
+        parsed = [parse_override(o) for o in overrides]
+        seeds = [p.get_value_element_as_str() for p in parsed if _sets_seed(p)]
+        rest = tuple(o for o, p in zip(overrides, parsed) if not _sets_seed(p))
         if len(seeds) != 1:  # no single seed to group on: leave the job as it is
             groups[tuple(overrides)] = []
             continue
@@ -35,3 +40,8 @@ def group_seeds(jobs: Sequence[Sequence[str]], group_size: Callable[[list[str]],
             extra = [f"seed_group=[{','.join(chunk)}]"] if len(chunk) > 1 else []
             out.append([*rest, f"seed={chunk[0]}", *extra])
     return out
+
+
+def _sets_seed(override: Override) -> bool:
+    """`seed=3`: a plain assignment of the seed (not a sweep, an addition or a deletion of it)."""
+    return override.key_or_group == "seed" and override.type == OverrideType.CHANGE and not override.is_sweep_override()

@@ -12,22 +12,21 @@ A sweep hands the seeds of one configuration to one process (`trainer.seeds_per_
 
 from __future__ import annotations
 
-import copy
-import json
 import logging
 import math
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import hydra
 import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
-from omegaconf import DictConfig, OmegaConf, open_dict
+from omegaconf import DictConfig
 
 from experiments.harness.build import build
 from experiments.harness.checkpoint import Checkpoint, checkpoint_path
-from experiments.harness.config import SCHEMA, check_model, config_hash, is_protocol, override_key, trial_key
+from experiments.harness.config import SCHEMA, check_model, is_protocol
 from experiments.harness.ensemble import train_ensemble
 from experiments.harness.env import (
     ROOT,
@@ -39,11 +38,12 @@ from experiments.harness.env import (
     vectorize,
 )
 from experiments.harness.errors import ConfigError, UserError, exit_with
+from experiments.harness.group import Trial, TrialGroup, seeded  # noqa: F401 (seeded: the sweeper's and tests')
 from experiments.harness.locks import TrialLocks, lock_path, owner
 from experiments.harness.lsq import HeadSolver
 from experiments.harness.schema import validate
-from experiments.harness.store import ResultStore, remove_if_empty
-from experiments.harness.train import Phase, train
+from experiments.harness.store import remove_if_empty
+from experiments.harness.train import Phase, TrainResult, train
 from gmnm import count_parameters
 
 log = logging.getLogger(__name__)
@@ -76,82 +76,75 @@ def run_seeds(
             f"{cfg.experiment_name} under profile {cfg.profile_name} ({cfg.paths.tuned_dir}); run "
             f"make tune PROFILE={cfg.profile_name} EXPERIMENTS={cfg.experiment_name} first"
         )
-    store = ResultStore(cfg.paths.store_dir)
-    store.check_writable(cfg.experiment_name)  # now, not after the training
-    trials = {s: seeded(cfg, s) for s in seeds}  # seed -> (cfg, resolved config, key)
-    # the configuration's hash leaves the seed out, also where a value follows it (KAN's ${seed})
-    group_hash = config_hash(seeded(cfg, 0)[1])
-    created = [p for p in (store.root / cfg.experiment_name, store.root) if not p.exists()]
+    group = TrialGroup.compose(cfg, seeds, overrides, sweep_keys)
+    group.store.check_writable(group.experiment)  # now, not after the training
+    created = [p for p in (group.store.root / group.experiment, group.store.root) if not p.exists()]
     try:
-        return _claim_and_train(cfg, seeds, trials, group_hash, store, overrides, sweep_keys)
+        return _claim_and_train(group)
     finally:
         for folder in created:  # a run that stopped before any record leaves the store as it found it
             remove_if_empty(folder)
 
 
-def _claim_and_train(
-    cfg: DictConfig,
-    seeds: list[int],
-    trials: dict,
-    group_hash: str,
-    store: ResultStore,
-    overrides: list[str] | None,
-    sweep_keys: list[str],
-) -> list[dict]:
+def _claim_and_train(group: TrialGroup) -> list[dict]:
+    store, experiment = group.store, group.experiment
     with TrialLocks() as locks:
         records, todo = {}, []
-        for s in seeds:
-            key = trials[s][2]
-            if (record := store.finished(cfg.experiment_name, key)) is not None:
-                log.info("skip %s/%s: already in %s", cfg.experiment_name, key, store.root)
-                records[s] = record
-            elif not locks.acquire(store.path(cfg.experiment_name, key)):
-                who = owner(lock_path(store.path(cfg.experiment_name, key)))
-                log.info(
-                    "skip %s/%s: claimed by %s:%s, which is training it",
-                    cfg.experiment_name,
-                    key,
-                    who.get("host", "?"),
-                    who.get("pid", "?"),
-                )
-            elif (record := store.finished(cfg.experiment_name, key)) is not None:  # finished since the look
-                records[s] = record
+        for trial in group.trials:
+            if (record := store.finished(experiment, trial.key)) is not None:
+                log.info("skip %s/%s: already in %s", experiment, trial.key, store.root)
+                records[trial.seed] = record
+            elif not locks.acquire(group.path(trial)):
+                who = owner(lock_path(group.path(trial)))
+                log.info("skip %s/%s: claimed by %s:%s, which is training it", experiment, trial.key,
+                         who.get("host", "?"), who.get("pid", "?"))  # fmt: skip
+            elif (record := store.finished(experiment, trial.key)) is not None:  # finished since the look
+                records[trial.seed] = record
             else:
-                todo.append(s)
+                todo.append(trial)
         if todo:
-            records.update(_train(cfg, todo, trials, group_hash, store, overrides, sweep_keys))
+            records.update(_train(group.only(todo)))
     # a seed another process was training has no record here yet: it is left out
-    return [records[s] for s in seeds if records.get(s) is not None]
+    return [records[t.seed] for t in group.trials if records.get(t.seed) is not None]
 
 
-def _train(
-    cfg: DictConfig,
-    todo: list[int],
-    trials: dict,
-    group_hash: str,
-    store: ResultStore,
-    overrides: list[str] | None,
-    sweep_keys: list[str],
-) -> dict[int, dict]:
-    """Train the trials of these seeds (claimed by this process) and store their records."""
-    records = {}
-    if len({json.dumps(trials[s][1]["task"], sort_keys=True) for s in todo}) > 1:
+@dataclass(frozen=True)
+class Process:
+    """This process's making of its records: when it started, its code, its device, how many seeds it trained."""
+
+    started: datetime
+    commit: str
+    device: torch.device
+    seeds: int
+
+
+@dataclass(frozen=True)
+class Trained:
+    model: torch.nn.Module
+    result: TrainResult
+    scan: list | None  # the least-squares head's width scan, where it ran one
+    wall_s: float  # this process's training time for it (its share, when seeds trained as one computation)
+    before_s: float  # earlier processes' (a trial resumed from their checkpoints)
+
+
+def _train(group: TrialGroup) -> dict[int, dict]:
+    """Train the group's trials (claimed by this process) and store their records; {seed: record}."""
+    if not group.shares_data():
         # the data follow the seed (protocol=redrawn): one task cannot serve them all, so each seed
         # trains alone, with the task its own sequential trial builds
-        for s in todo:
-            records.update(_train(trials[s][0], [s], trials, group_hash, store, overrides, sweep_keys))
-        return records
+        return {s: r for t in group.trials for s, r in _train(group.only([t])).items()}
+    cfg, trials = group.cfg, group.trials
     device, dtype = pick_device(cfg.trainer.device), pick_dtype(cfg.trainer.dtype)
-    seed_everything(todo[0])
+    seed_everything(trials[0].seed)
     task = build(cfg.task, "task")
     task.setup(device, dtype)
     models = []
-    for s in todo:  # each initialised from its own seed, exactly as its sequential trial is
-        seed_everything(s)
-        models.append(build(trials[s][0].model, f"model={cfg.model_name}").to(device=device, dtype=dtype))
+    for t in trials:  # each initialised from its own seed, exactly as its sequential trial is
+        seed_everything(t.seed)
+        models.append(build(t.cfg.model, f"model={cfg.model_name}").to(device=device, dtype=dtype))
     monitor = cfg.get("monitor")
-    if monitor is not None and len(todo) > 1:
-        raise ConfigError(f"monitor: one seed a process (it watches one run), got seeds {todo}")
+    if monitor is not None and len(trials) > 1:
+        raise ConfigError(f"monitor: one seed a process (it watches one run), got seeds {[t.seed for t in trials]}")
     monitor = None if monitor is None else build(monitor, "monitor")
     compiled = bool(cfg.trainer.get("compile", False))
     if compiled:  # in place, so state_dict keys (checkpoints, records) are those of the eager model
@@ -161,27 +154,26 @@ def _train(
     heads = [head_solver(cfg, model, task) for model in models]
     phases = plan(cfg)
 
-    started = datetime.now(timezone.utc)
-    commit = git_commit()  # the code this process runs; the checkout may move while it trains
+    # the code this process runs (the checkout may move while it trains)
+    process = Process(datetime.now(timezone.utc), git_commit(), device, len(trials))
     t0 = time.perf_counter()
-    generators = [torch.Generator().manual_seed(s) for s in todo]
+    generators = [torch.Generator().manual_seed(t.seed) for t in trials]
     scans = [head.select_width(list(lsq.widths)) if lsq is not None and lsq.widths else None for head in heads]
     # checkpoints are trusted only by the same code on the same machine setup (experiments/harness/checkpoint.py)
-    meta = {"commit": commit, "torch": torch.__version__, "threads": torch.get_num_threads(), "device": str(device),
-            "dtype": str(dtype)}  # fmt: skip
+    meta = {"commit": process.commit, "torch": torch.__version__, "threads": torch.get_num_threads(),
+            "device": str(device), "dtype": str(dtype)}  # fmt: skip
     every = cfg.trainer.get("checkpoint_every_s")
-    keys = [trials[s][2] for s in todo]
-    paths = [store.path(cfg.experiment_name, key) for key in keys]
-    mine = [Checkpoint(checkpoint_path(p), every, {**meta, "key": k}) for p, k in zip(paths, keys)]
+    mine = [Checkpoint(checkpoint_path(group.path(t)), every, {**meta, "key": t.key}) for t in trials]
+    records = {}
 
-    def store_record(i: int, model, result, scan, wall: float, before: float) -> None:
-        records[todo[i]] = _store(cfg, task, trials, todo[i], model, result, scan, group_hash, store, overrides,
-                                  sweep_keys, wall, started, commit, device, len(todo), before)  # fmt: skip
+    def keep(i: int, trained: Trained) -> None:
+        records[trials[i].seed] = _store(group, trials[i], task, trained, process)
         mine[i].remove()
 
     vectorized = vectorize(cfg.trainer.get("vectorize", "auto"), device) and not compiled  # a stack is not compiled
-    if len(todo) > 1 and lsq is None and vectorized:
-        group = Checkpoint(checkpoint_path(paths[0], keys), every, {**meta, "keys": keys})
+    if len(trials) > 1 and lsq is None and vectorized:
+        keys = [t.key for t in trials]
+        stack = Checkpoint(checkpoint_path(group.path(trials[0]), keys), every, {**meta, "keys": keys})
         results = train_ensemble(
             models,
             task,
@@ -190,14 +182,14 @@ def _train(
             generators=generators,
             device=device,
             progress=cfg.trainer.progress,
-            checkpoint=group,
+            checkpoint=stack,
             seed_checkpoints=mine,
         )
-        wall = (time.perf_counter() - t0) / len(todo)  # each seed's share of the process's time
-        before = (group.trained_before_s + sum(c.trained_before_s for c in mine)) / len(todo)  # earlier processes'
+        wall = (time.perf_counter() - t0) / len(trials)  # each seed's share of the process's time
+        before = (stack.trained_before_s + sum(c.trained_before_s for c in mine)) / len(trials)  # earlier processes'
         for i, (model, result, scan) in enumerate(zip(models, results, scans)):
-            store_record(i, model, result, scan, wall, before)
-        group.remove()
+            keep(i, Trained(model, result, scan, wall, before))
+        stack.remove()
         return records
     for i, (model, g, head, scan) in enumerate(zip(models, generators, heads, scans)):
         t1 = time.perf_counter()
@@ -214,31 +206,26 @@ def _train(
             monitor=monitor,
         )
         # each seed's record as soon as it ends
-        store_record(i, model, result, scan, time.perf_counter() - t1, mine[i].trained_before_s)
+        keep(i, Trained(model, result, scan, time.perf_counter() - t1, mine[i].trained_before_s))
     return records
 
 
-def _store(cfg, task, trials, s, model, result, scan, group_hash, store, overrides, sweep_keys, wall, started, commit,
-           device, seeds_in_process, before) -> dict:  # fmt: skip
-    """The record of seed s's trial, written into the store."""
-    _, config, key = trials[s]
-    summary = summarize(model, result, device, wall_time_s=wall, wall_time_before_s=before, started=started,
-                        commit=commit, seeds_in_process=seeds_in_process,
+def _store(group: TrialGroup, trial: Trial, task, trained: Trained, process: Process) -> dict:
+    """The record of a trial, written into the store."""
+    cfg, model, result = group.cfg, trained.model, trained.result
+    summary = summarize(model, result, process.device, wall_time_s=trained.wall_s, wall_time_before_s=trained.before_s,
+                        started=process.started, commit=process.commit, seeds_in_process=process.seeds,
                         compiled=bool(cfg.trainer.get("compile", False)))  # fmt: skip
-    seed_overrides = (
-        None
-        if overrides is None
-        else [o for o in overrides if override_key(o) not in ("seed", "seed_group")] + [f"seed={s}"]
-    )
+    launch = group.launch(trial)
     record = {
         "schema": SCHEMA,
-        "key": key,
-        "config_hash": group_hash,
+        "key": trial.key,
+        "config_hash": group.config_hash,
         "status": result.status,
         "experiment": cfg.experiment_name,
         "profile": cfg.profile_name,
         "model": cfg.model_name,
-        "seed": s,
+        "seed": trial.seed,
         "protocol_name": cfg.get("protocol_name", "paper"),
         "tuning_study": cfg.get("tuning_study"),
         # what the report shows, so it never re-composes configs or rebuilds tasks
@@ -247,41 +234,31 @@ def _store(cfg, task, trials, s, model, result, scan, group_hash, store, overrid
         "lineup": list(cfg.models),
         "arch": architecture(model),
         "problem": task.title(),
-        "overrides": seed_overrides,
-        "sweep_keys": list(sweep_keys),
-        "protocol": is_protocol(seed_overrides, sweep_keys),
-        "config": {k: v for k, v in config.items() if k not in ("lineup", "seed_group")},
+        "overrides": launch,
+        "sweep_keys": list(group.sweep_keys),
+        "protocol": is_protocol(launch, list(group.sweep_keys)),
+        "config": {k: v for k, v in trial.config.items() if k not in ("lineup", "seed_group")},
         "summary": summary,
         "history": result.history,
     }
-    if scan is not None:  # the least-squares head's width scan: validation loss (its choice) and metrics
-        record["lsq_widths"] = scan
+    if trained.scan is not None:  # the least-squares head's width scan: validation loss (its choice) and metrics
+        record["lsq_widths"] = trained.scan
     if hasattr(task, "artifacts"):  # small outputs a report shows, e.g. reconstructed images
         model.eval()
         record["artifacts"] = task.artifacts(model)
-    path = store.put(record)
+    path = group.store.put(record)
     metrics = [k[len("final_") :] for k in summary if k.startswith("final_")]
     log.info(
         "%s %s/%s model=%s seed=%d: %s -> %s",
         result.status,
         cfg.experiment_name,
-        key,
+        trial.key,
         cfg.model_name,
-        s,
+        trial.seed,
         ", ".join(f"{m}={summary['final_' + m]:.3e}" for m in metrics),
         path,
     )
     return record
-
-
-def seeded(cfg: DictConfig, seed: int) -> tuple[DictConfig, dict, str]:
-    """cfg as the sequential trial of `seed` composes it (seed-dependent values re-resolved), its
-    resolved container and its key in the store."""
-    one = copy.deepcopy(cfg)  # deep: interpolations such as ${seed} must resolve against this copy
-    with open_dict(one):
-        one.seed, one.seed_group = seed, None
-    config = OmegaConf.to_container(one, resolve=True)
-    return one, config, trial_key(config)
 
 
 def plan(cfg: DictConfig) -> list[Phase]:

@@ -16,8 +16,8 @@ from omegaconf import OmegaConf, open_dict
 from experiments.harness.build import build
 from experiments.harness.config import check_model
 from experiments.harness.errors import ConfigError, exit_with
+from experiments.harness.group import seeded
 from experiments.harness.locks import is_stale, lock_path
-from experiments.harness.runner import seeded
 from experiments.harness.schema import validate
 from experiments.harness.store import ResultStore, StoreError
 from experiments.harness.sweep import group_seeds
@@ -62,7 +62,7 @@ class SeedGroupingSweeper(BasicSweeper):
                 with open_dict(job):
                     del job["hydra"]  # as Hydra hands the job its config
                 for seed in list(job.seed_group) if job.get("seed_group") else [job.seed]:
-                    planned.append((*where, seeded(job, seed)[2]))
+                    planned.append((*where, seeded(job, seed).key))
             except (ConfigError, StoreError) as e:
                 exit_with(e)
         self._planned += planned  # counted at the end only once the whole batch is launched

@@ -18,18 +18,14 @@ recurrence); a module with `vectorizable = False` (pykan's own KAN) is trained s
 from __future__ import annotations
 
 import copy
-import dataclasses
 import logging
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import torch
 from torch import Tensor, nn
 from torch.func import functional_call, stack_module_state, vmap
-from tqdm.auto import tqdm
 
-from experiments.harness.checkpoint import random_state, set_random_state
-from experiments.harness.train import Phase, TrainResult, evaluate, sync, train
+from experiments.harness.train import Phase, TrainResult, evaluate, run_phases, train
 
 log = logging.getLogger(__name__)
 ELEMENTWISE = (torch.optim.Adam, torch.optim.AdamW, torch.optim.SGD)
@@ -80,6 +76,61 @@ def _stack_batches(items: list):
     return torch.stack(items), 0
 
 
+class Stacked:
+    """S models of one architecture as one: their parameters stacked with a leading seed dimension, each seed's
+    loss under vmap, one elementwise optimizer stepping the stack. The loop that trains it is
+    experiments.harness.train.run_phases, as for one model."""
+
+    def __init__(self, models: list[nn.Module], task):
+        self.models, self.task, self.size = models, task, len(models)
+        self.base = copy.deepcopy(models[0])
+        for module in self.base.modules():
+            if hasattr(module, "prepare_for_vmap"):
+                module.prepare_for_vmap()
+        self.params, self.buffers = stack_module_state(models)  # {name: (S, ...)}
+        self.trainable = [p for p in self.params.values() if p.requires_grad]
+
+    def accepts(self, optimizer: torch.optim.Optimizer) -> bool:
+        return isinstance(optimizer, ELEMENTWISE)  # others (L-BFGS) couple the seeds: run seed by seed
+
+    def closure(self, optimizer: torch.optim.Optimizer, batches: list) -> Callable[[], Tensor]:
+        """The seeds' losses (S,) and their gradients, for optimizer.step."""
+        batch, in_dim = _stack_batches(batches)
+
+        def seed_loss(p: dict, b: dict, one) -> Tensor:
+            return self.task.loss(Member(self.base, {**p, **b}), one)
+
+        def closure() -> Tensor:
+            optimizer.zero_grad(set_to_none=True)
+            losses = vmap(seed_loss, in_dims=(0, 0, in_dim))(self.params, self.buffers, batch)  # (S,)
+            losses.sum().backward()  # each seed's parameters get their own loss's gradient
+            return losses
+
+        return closure
+
+    def values(self, losses: Tensor) -> list[float]:
+        return losses.detach().tolist()
+
+    @torch.no_grad()
+    def refresh(self) -> None:
+        """Copy each seed's slice of the stacked tensors into its own module (for evaluation, or for
+        phases that run per seed)."""
+        for s, model in enumerate(self.models):
+            for name, tensor in [*model.named_parameters(), *model.named_buffers()]:
+                tensor.copy_((self.params if name in self.params else self.buffers)[name][s])
+
+    def evaluate(self, s: int) -> dict[str, float]:
+        return evaluate(self.models[s], self.task)  # after refresh()
+
+    def state(self) -> dict:
+        return {"tensors": {k: v.detach() for k, v in {**self.params, **self.buffers}.items()}}
+
+    @torch.no_grad()
+    def load(self, saved: dict) -> None:
+        for name, tensor in [*self.params.items(), *self.buffers.items()]:
+            tensor.copy_(saved["tensors"][name])
+
+
 def train_ensemble(
     models: list[nn.Module],
     task,
@@ -103,109 +154,26 @@ def train_ensemble(
             train(m, task, phases, batch_size=batch_size, generator=g, device=device, progress=progress, checkpoint=c)
             for m, g, c in zip(models, generators, seed_checkpoints)
         ]
-    plan = [phase.resolve(task, batch_size) for phase in phases]
-    results = [TrainResult() for _ in models]
-    for result, model in zip(results, models):
-        result.record(0, 0, None, evaluate(model, task))
-    batches: list[Iterator] = [task.batches(batch_size, g) for g in generators]
-    base = copy.deepcopy(models[0])
-    for module in base.modules():
-        if hasattr(module, "prepare_for_vmap"):
-            module.prepare_for_vmap()
-    params, buffers = stack_module_state(models)  # {name: (S, ...)}
-    trainable = [p for p in params.values() if p.requires_grad]
-    alive = list(range(len(models)))
-    saved = checkpoint.load() if checkpoint is not None else None
-    if saved is not None:  # the stacked tensors, histories and batch streams where the group's run stopped
-        with torch.no_grad():
-            for name, tensor in [*params.items(), *buffers.items()]:
-                tensor.copy_(saved["tensors"][name])
-        results = [TrainResult(**r) for r in saved["results"]]
-        alive = list(saved["alive"])
-        for b in batches:
-            for _ in range(saved["step"]):
-                next(b)
-        set_random_state(saved["random"])
-
-    def seed_loss(p: dict, b: dict, batch) -> Tensor:
-        return task.loss(Member(base, {**p, **b}), batch)
-
-    bar = tqdm(
-        total=sum(steps for steps, _ in plan), disable=None if progress else True, leave=False, dynamic_ncols=True
-    )
-    step = saved["step"] if saved is not None else 0
-    for index, (spec, (steps, eval_every)) in enumerate(zip(phases, plan)):
-        if saved is not None and index < saved["phase"]:
-            continue  # finished before the checkpoint
-        optimizer = spec.optimizer(trainable)
-        if not isinstance(optimizer, ELEMENTWISE):  # e.g. L-BFGS: per seed, from the stack's state
-            bar.close()
-            _unstack(params, buffers, models)
-            if checkpoint is not None and (saved is None or saved["phase"] < index):  # the stack's end, kept
-                _save(checkpoint, params, buffers, None, results, alive, index, 0, step)
-            for s in alive:
-                results[s] = train(  # the same result, or the one its own checkpoint resumed
-                    models[s],
-                    task,
-                    phases[index:],
-                    batch_size=batch_size,
-                    generator=generators[s],
-                    device=device,
-                    progress=progress,
-                    result=results[s],
-                    batches=batches[s],
-                    checkpoint=seed_checkpoints[s],
-                )
-            return results
-        begin = 0
-        if saved is not None and index == saved["phase"]:
-            optimizer.load_state_dict(saved["optimizer"])
-            begin = saved["phase_step"]
-        else:
-            for result in results:
-                result.phase_steps.append(0)
-                result.phase_times_s.append(0.0)
-        bar.update(step)
-        start = time.perf_counter()
-        for i in range(begin, steps):
-            step += 1
-            batch, in_dim = _stack_batches([next(b) for b in batches])
-            optimizer.zero_grad(set_to_none=True)
-            losses = vmap(seed_loss, in_dims=(0, 0, in_dim))(params, buffers, batch)  # (S,)
-            losses.sum().backward()  # each seed's parameters get their own loss's gradient
-            optimizer.step()
-            bar.update()
-            if (i + 1) % eval_every == 0 or i == steps - 1:
-                values = losses.detach().tolist()
-                sync(device)
-                share = (time.perf_counter() - start) / len(models)  # the stack's time, split evenly
-                _unstack(params, buffers, models)
-                for s in list(alive):
-                    results[s].clock(share, i + 1, step)
-                    if not results[s].record(step, index, values[s], evaluate(models[s], task)):
-                        alive.remove(s)  # diverged: its sequential trial would stop here
-                if not alive:
-                    bar.close()
-                    return results
-                if checkpoint is not None and checkpoint.due():
-                    _save(checkpoint, params, buffers, optimizer, results, alive, index, i + 1, step)
-                start = time.perf_counter()
-    bar.close()
-    return results
-
-
-def _save(checkpoint, params, buffers, optimizer, results, alive, phase: int, phase_step: int, step: int) -> None:
-    """The group's state: its stacked tensors, optimizer, histories, live seeds and where in which phase."""
-    checkpoint.save({"tensors": {k: v.detach() for k, v in {**params, **buffers}.items()},
-                     "optimizer": optimizer.state_dict() if optimizer is not None else None,
-                     "results": [dataclasses.asdict(r) for r in results], "alive": list(alive),
-                     "random": random_state(), "phase": phase, "phase_step": phase_step, "step": step})  # fmt: skip
-
-
-@torch.no_grad()
-def _unstack(params: dict[str, Tensor], buffers: dict[str, Tensor], models: list[nn.Module]) -> None:
-    """Copy each seed's slice of the stacked tensors into its own module (for evaluation, or for
-    phases that run per seed)."""
-    for s, model in enumerate(models):
-        for name, tensor in [*model.named_parameters(), *model.named_buffers()]:
-            tensor.copy_((params if name in params else buffers)[name][s])
+    streams: list[Iterator] = [task.batches(batch_size, g) for g in generators]
+    results, rest = run_phases(Stacked(models, task), task, phases, batch_size=batch_size, streams=streams,
+                               device=device, progress=progress, checkpoint=checkpoint)  # fmt: skip
+    if rest is None:
+        return results
+    # the phases from `rest` on, seed by seed from where the stack left off (or where each seed's checkpoint is)
+    return [
+        r
+        if r.status != "complete"
+        else train(
+            models[s],
+            task,
+            phases[rest:],
+            batch_size=batch_size,
+            generator=generators[s],
+            device=device,
+            progress=progress,
+            result=r,
+            batches=streams[s],
+            checkpoint=seed_checkpoints[s],
+        )  # fmt: skip
+        for s, r in enumerate(results)
+    ]

@@ -22,7 +22,7 @@ import hydra
 import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from experiments.harness.build import build
 from experiments.harness.checkpoint import Checkpoint, checkpoint_path
@@ -351,7 +351,9 @@ def main(cfg: DictConfig) -> list[dict]:
         check_model(cfg)  # first: a model the experiment does not take leaves interpolations unresolved
         validate(cfg)  # before the seeds are read: a wrong type fails here, with its key
         seeds = list(cfg.seed_group) if cfg.get("seed_group") else [cfg.seed]  # a group: experiments/harness/sweep.py
-        return run_seeds(cfg, seeds, overrides=list(hydra_cfg.overrides.task), sweep_keys=sweep_keys)
+        # as typed: an override's own ${...} (a tuning run's monitor) is text here, not resolved
+        overrides = OmegaConf.to_container(hydra_cfg.overrides.task, resolve=False)
+        return run_seeds(cfg, seeds, overrides=overrides, sweep_keys=sweep_keys)
     except UserError as e:  # one line, no traceback
         exit_with(e)
 

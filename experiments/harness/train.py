@@ -108,6 +108,146 @@ def _evaluate(model: nn.Module, task, head) -> dict[str, float]:
     return {**evaluate(model, task), **head.info}
 
 
+class Solo:
+    """One model (and its least-squares head) stepped through a closure: any optimizer, L-BFGS's line search
+    included. The other stack the loop trains is experiments.harness.ensemble.Stacked (seeds as one model)."""
+
+    def __init__(self, model: nn.Module, task, head=None):
+        self.model, self.task, self.head, self.size = model, task, head, 1
+        solved = {id(p) for p in head.params} if head is not None else set()
+        self.trainable = [p for p in model.parameters() if p.requires_grad and id(p) not in solved]
+
+    def accepts(self, optimizer: torch.optim.Optimizer) -> bool:
+        return True
+
+    def closure(self, optimizer: torch.optim.Optimizer, batches: list) -> Callable[[], Tensor]:
+        """The step's loss and gradients, for optimizer.step (which may call it several times: L-BFGS)."""
+        (batch,) = batches
+
+        def closure():
+            optimizer.zero_grad(set_to_none=True)
+            if self.head is not None:
+                self.head.fit(batch)  # w*(theta): the loss below is then the reduced loss F(theta)
+            loss = self.task.loss(self.model, batch)
+            loss.backward()
+            return loss
+
+        return closure
+
+    def values(self, loss: Tensor) -> list[float]:
+        return [float(loss.detach())]
+
+    def refresh(self) -> None:
+        """Nothing to do: the model is its own view."""
+
+    def evaluate(self, s: int) -> dict[str, float]:
+        return _evaluate(self.model, self.task, self.head)
+
+    def state(self) -> dict:
+        return {"model": self.model.state_dict()}
+
+    def load(self, saved: dict) -> None:
+        self.model.load_state_dict(saved["model"])
+
+
+def run_phases(
+    stack,
+    task,
+    phases: list[Phase],
+    *,
+    batch_size: int | None,
+    streams: list[Iterator],
+    device: torch.device,
+    progress: bool = True,
+    results: list[TrainResult] | None = None,
+    checkpoint=None,
+    monitor: Callable[[int, dict[str, float]], bool] | None = None,
+) -> tuple[list[TrainResult], int | None]:
+    """The one training loop: the phases in order for the stack's models (`stack.size` of them, each drawing
+    from its own batch stream), steps counted across phases; (one result per model, the index of the first
+    phase the stack cannot run, which its caller runs model by model, or None).
+
+    results continue a training whose earlier phases ran elsewhere (the phases of a stack): the histories go on
+    from their last step and phase. checkpoint: saved at evaluation points when due, and, when one is there,
+    training continues from it (the batch streams replayed to its step). monitor: told (step, metrics) after
+    every evaluation but the untrained model's; False stops the run there with status "pruned".
+    """
+    if not phases:
+        raise ValueError("train: no training phase given")
+    plan = [phase.resolve(task, batch_size) for phase in phases]
+    first_phase = 0 if results is None else len(results[0].phase_steps)
+    start_step = 0 if results is None else results[0].steps
+    saved = checkpoint.load() if checkpoint is not None else None
+    if saved is not None:
+        stack.load(saved["params"])
+        for stream in streams:
+            for _ in range(saved["step"] - start_step):
+                next(stream)  # the batches the saved run drew: the streams go on where they stopped
+        results = [TrainResult(**r) for r in saved["results"]]
+        set_random_state(saved["random"])
+    elif results is None:
+        results = [TrainResult() for _ in range(stack.size)]
+        for s, result in enumerate(results):  # the untrained models: curves start at step 0
+            result.record(0, 0, None, stack.evaluate(s))
+    alive = [s for s, r in enumerate(results) if r.status == "complete"]
+
+    def save(optimizer, phase: int, phase_step: int) -> None:
+        checkpoint.save({"params": stack.state(), "optimizer": None if optimizer is None else optimizer.state_dict(),
+                         "results": [dataclasses.asdict(r) for r in results], "random": random_state(),
+                         "phase": phase, "phase_step": phase_step, "step": step})  # fmt: skip
+
+    bar = tqdm(
+        total=sum(steps for steps, _ in plan), disable=None if progress else True, leave=False, dynamic_ncols=True
+    )
+    step = results[0].steps if saved is None else saved["step"]
+    for phase, spec, (steps, eval_every) in zip(range(first_phase, first_phase + len(plan)), phases, plan):
+        if saved is not None and phase < saved["phase"]:
+            bar.update(steps)
+            continue  # finished before the checkpoint
+        optimizer = spec.optimizer(stack.trainable)
+        if not stack.accepts(optimizer):  # e.g. L-BFGS over a stack of seeds: its caller runs it seed by seed
+            bar.close()
+            stack.refresh()
+            if checkpoint is not None and (saved is None or saved["phase"] < phase):  # the stack's end, kept
+                save(None, phase, 0)
+            return results, phase - first_phase
+        begin = 0
+        if saved is not None and phase == saved["phase"]:
+            optimizer.load_state_dict(saved["optimizer"])
+            begin = saved["phase_step"]
+            bar.update(begin)
+        else:
+            for result in results:
+                result.phase_steps.append(0)
+                result.phase_times_s.append(0.0)
+        start = time.perf_counter()
+        for i in range(begin, steps):
+            step += 1
+            loss = optimizer.step(stack.closure(optimizer, [next(stream) for stream in streams]))
+            bar.update()
+            if (i + 1) % eval_every == 0 or i == steps - 1:
+                values = stack.values(loss)  # syncs the device, so the clock below is honest
+                sync(device)
+                share = (time.perf_counter() - start) / stack.size  # a stack's time, split evenly
+                bar.set_postfix(loss=f"{values[0]:.3e}", refresh=False)
+                stack.refresh()
+                for s in list(alive):
+                    results[s].clock(share, i + 1, step)
+                    if not results[s].record(step, phase, values[s], stack.evaluate(s)):
+                        alive.remove(s)  # diverged: stops here
+                    elif monitor is not None and not monitor(step, results[s].history[-1]):
+                        results[s].status = "pruned"
+                        alive.remove(s)
+                if not alive:
+                    bar.close()
+                    return results, None
+                if checkpoint is not None and checkpoint.due():
+                    save(optimizer, phase, i + 1)
+                start = time.perf_counter()
+    bar.close()
+    return results, None
+
+
 def train(
     model: nn.Module,
     task,
@@ -123,83 +263,24 @@ def train(
     checkpoint=None,
     monitor: Callable[[int, dict[str, float]], bool] | None = None,
 ) -> TrainResult:
-    """Run the phases in order; steps in the history are counted across phases.
+    """One model through the phases (run_phases); its result.
 
-    result and batches continue a training whose earlier phases ran elsewhere (the seed ensemble
-    runs its L-BFGS phase per seed): the history goes on from result's last step and phase.
-    head: an experiments.harness.lsq.HeadSolver: the head is solved by least squares before every loss
-    (so L-BFGS's line search sees the reduced loss too) and, on all training points, before every
-    evaluation; the optimizers step the other parameters, and the history records each solve.
-    checkpoint: an experiments.harness.checkpoint.Checkpoint: saved at evaluation points when due, and, when
-    one is there, training continues from it (the batch stream replayed to its step).
-    monitor: called with (step, metrics) after every evaluation but the untrained model's; when it returns
-    False the run stops there with status "pruned" (a tuning study's pruner: hydra_plugins/gmnm_tuner).
+    result and batches continue a training whose earlier phases ran elsewhere (a stack of seeds runs
+    its L-BFGS phase per seed). head: an experiments.harness.lsq.HeadSolver: the head is solved by least squares
+    before every loss (so L-BFGS's line search sees the reduced loss too) and, on all training points, before
+    every evaluation; the optimizers step the other parameters, and the history records each solve.
+    checkpoint, monitor: as run_phases takes them.
     """
-    if not phases:
-        raise ValueError("train: no training phase given")
-    plan = [phase.resolve(task, batch_size) for phase in phases]
-    batches = batches if batches is not None else task.batches(batch_size, generator)
-    first_phase = 0 if result is None else len(result.phase_steps)
-    saved = checkpoint.load() if checkpoint is not None else None
-    if saved is not None:
-        model.load_state_dict(saved["model"])
-        for _ in range(saved["step"] - (result.steps if result is not None else 0)):
-            next(batches)  # the batches the saved run drew: the stream goes on where it stopped
-        result = TrainResult(**saved["result"])
-        set_random_state(saved["random"])
-    elif result is None:
-        result = TrainResult()
-        result.record(0, 0, None, _evaluate(model, task, head))  # the untrained model: curves start at step 0
-    solved = {id(p) for p in head.params} if head is not None else set()
-    params = [p for p in model.parameters() if p.requires_grad and id(p) not in solved]
-    bar = tqdm(
-        total=sum(steps for steps, _ in plan), disable=None if progress else True, leave=False, dynamic_ncols=True
+    (out,), _ = run_phases(
+        Solo(model, task, head),
+        task,
+        phases,
+        batch_size=batch_size,
+        streams=[batches if batches is not None else task.batches(batch_size, generator)],
+        device=device,
+        progress=progress,
+        results=None if result is None else [result],
+        checkpoint=checkpoint,
+        monitor=monitor,
     )
-    step = result.steps
-    for phase, spec, (steps, eval_every) in zip(range(first_phase, first_phase + len(plan)), phases, plan):
-        if saved is not None and phase < saved["phase"]:
-            bar.update(steps)
-            continue  # finished before the checkpoint
-        optimizer = spec.optimizer(params)
-        begin = 0
-        if saved is not None and phase == saved["phase"]:
-            optimizer.load_state_dict(saved["optimizer"])
-            begin = saved["phase_step"]
-            bar.update(begin)
-        else:
-            result.phase_steps.append(0)
-            result.phase_times_s.append(0.0)
-        start = time.perf_counter()
-        for i in range(begin, steps):
-            step += 1
-            batch = next(batches)
-
-            def closure():  # called by optimizer.step below, within this iteration: its names are current
-                optimizer.zero_grad(set_to_none=True)  # noqa: B023 (this iteration's optimizer)
-                if head is not None:
-                    head.fit(batch)  # noqa: B023 (w*(theta): the loss below is then the reduced loss F(theta))
-                loss = task.loss(model, batch)  # noqa: B023 (this iteration's batch)
-                loss.backward()
-                return loss
-
-            loss = optimizer.step(closure)
-            bar.update()
-            if (i + 1) % eval_every == 0 or i == steps - 1:
-                loss_value = float(loss.detach())  # syncs the device, so the clock below is honest
-                sync(device)
-                result.clock(time.perf_counter() - start, i + 1, step)
-                bar.set_postfix(loss=f"{loss_value:.3e}", refresh=False)
-                if not result.record(step, phase, loss_value, _evaluate(model, task, head)):
-                    bar.close()
-                    return result
-                if monitor is not None and not monitor(step, result.history[-1]):
-                    result.status = "pruned"
-                    bar.close()
-                    return result
-                if checkpoint is not None and checkpoint.due():
-                    checkpoint.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                                     "result": dataclasses.asdict(result), "random": random_state(),
-                                     "phase": phase, "phase_step": i + 1, "step": step})  # fmt: skip
-                start = time.perf_counter()
-    bar.close()
-    return result
+    return out

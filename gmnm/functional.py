@@ -17,8 +17,7 @@ def diag_sq_distance(x: Tensor, mu: Tensor, scale: Tensor) -> Tensor:
     x: (N, d), mu: (m, d), scale: (m, d) -> (N, m).
     """
     # Expanded as x^2 . s^2 - 2 x . (s^2 mu) + mu^2 . s^2: three matmuls instead of an (N, m, d)
-    # broadcast, whose backward was the bottleneck. Forward + backward on a 2-core CPU: 2.2x
-    # faster at (N, m, d) = (1000, 200, 2), 14x at (256, 64, 128), 129x at (256, 100, 512).
+    # broadcast, whose backward would be the bottleneck (benchmarks/layer.py times both).
     # The price is an absolute error of ~eps * |s x|^2 near the centres, hence the clamp.
     s2 = scale.square()  # (m, d)
     y_sq = x.square() @ s2.T - 2 * (x @ (s2 * mu).T) + (s2 * mu.square()).sum(-1)  # (N, m)

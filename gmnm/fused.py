@@ -16,8 +16,8 @@ each parameter's gradient is a sum over points that factorises through the outpu
 
 one (m, N) x (N, out (2d+1)) product instead of the (N, m) products and matmuls of autograd. Gaussians are floored at eps^2 of the dtype (1.4e-14 in
 float32, 4.9e-32 in float64; the smallest normal number where that is larger): exp of an
-argument whose result is subnormal ran 20-50x slower on x86 than of one near 0, which made
-far-apart centres the bottleneck, and no output moves by more than m eps^2 |pi|. That is the memory and the matmul count of a
+argument whose result is subnormal is many times slower on x86 than of one near 0 (far-apart
+centres would be the bottleneck: benchmarks/layer.py), and no output moves by more than m eps^2 |pi|. That is the memory and the matmul count of a
 Linear-activation-Linear block of width m. The Gaussians are also returned as an output (the
 layer drops them), so that autograd can differentiate the backward itself: double backward
 (gradient penalties, an autograd Laplacian) stays exact. `generate_vmap_rule` lets torch.func
@@ -71,8 +71,8 @@ def _contract(t: Tensor, w: Tensor, a: Tensor) -> Tensor:
 
 
 def _over_points(t: Tensor, a: Tensor) -> Tensor:
-    """t^T @ a, (N, m), (N, k) -> (m, k), as (a^T @ t)^T: reading t along its rows ran 5x faster
-    (float32, 1 thread, N = 2601, m = 900, k = 5) than t^T @ a, which reads it down its columns."""
+    """t^T @ a, (N, m), (N, k) -> (m, k), as (a^T @ t)^T: it reads t along its rows, where t^T @ a reads it
+    down its columns, which leaves the cache at Poisson's sizes (benchmarks/poisson_step.py)."""
     return (a.T @ t).T
 
 

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("GMNM_ROOT", str(ROOT))
 
 # `make test` runs one pytest-xdist worker per core. Each worker, and every process a test starts, then
-# takes one thread: two workers of two threads each on two cores ran the subprocess tests 1.7-4.6x slower.
+# takes one thread: workers of several threads each oversubscribe the cores, slowing the subprocess tests.
 if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = "1"
     torch.set_num_threads(1)

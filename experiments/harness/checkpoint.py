@@ -70,7 +70,7 @@ class Checkpoint:
             )
             log.warning("ignoring the stale checkpoint %s (%s): training from step 0", self.path, differs)
             return None
-        self.trained_before_s = float(state.get("trained_s", 0.0))  # absent in checkpoints of older code
+        self.trained_before_s = float(state["trained_s"])
         log.info("resuming from %s at step %d", self.path, state["step"])
         return state
 

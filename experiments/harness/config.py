@@ -138,7 +138,7 @@ def check_model(cfg: DictConfig) -> None:
 def identity(config: dict, *, with_seed: bool = True) -> dict:
     """The part of a resolved config that identifies a trial (a deep copy)."""
     ident = json.loads(json.dumps({k: config[k] for k in IDENTITY if k in config}))
-    if ident.get("protocol_name") == "paper":  # the default: keys stay those of records made before protocols
+    if ident.get("protocol_name") == "paper":  # the default, left out: the published paper records' keys have none
         del ident["protocol_name"]
     if not with_seed:
         ident.pop("seed", None)

@@ -3,7 +3,7 @@ linear head solved by least squares every step (experiments/harness/lsq.py).
 
 Every model of conf/model whose class exposes `linear_head()` (GMNM, the RBF network, the MLPs and
 PINN) gets one, registered in Hydra's ConfigStore under the model group, so `model=gmnm_lsq` composes
-exactly what conf/model/gmnm_lsq.yaml used to: the base model, its display name with " (LSQ head)",
+without a file of its own: the base model, its display name with " (LSQ head)",
 the base's sizes (`size_of`) and the experiment's `lsq_protocol`. Which experiments run them is
 conf/lineup.yaml's to say.
 """

@@ -72,13 +72,11 @@ def _ratio(a, b) -> float:
 
 
 def run_median_ms_per_step(record: dict) -> float:
-    """A run's median ms per step over its evaluation blocks; its mean for records made before the median was
-    kept. Timing claims read it: a run on a shared CPU has slow blocks that move a mean and not a median.
-    NaN for a run trained compiled (trainer.compile): the paper's steps are eager ones."""
+    """A run's median ms per step over its evaluation blocks. Timing claims read it: a run on a shared CPU has slow
+    blocks that move a mean and not a median. NaN for a run trained compiled (trainer.compile: the paper's steps
+    are eager ones) and for a record without it (a test's)."""
     summary = record["summary"]
-    if summary.get("compiled"):
-        return math.nan
-    return summary.get("median_ms_per_step", summary.get("ms_per_step", math.nan))
+    return math.nan if summary.get("compiled") else summary.get("median_ms_per_step", math.nan)
 
 
 DERIVED = {

@@ -23,11 +23,13 @@ def paper_counts():
         return {row["model"]: int(row["n_params"]) for row in csv.DictReader(f)}
 
 
-@pytest.mark.parametrize("model", MODELS)
-def test_parameter_counts_within_2_percent_of_table_4(compose_cfg, model):
+@pytest.mark.parametrize(
+    "model,count", [("ae", 2814019), ("ae_att", 3225539), ("ae_gmnm", 2778627), ("ae_att_gmnm", 3190147)]
+)
+def test_parameter_counts_exactly_and_within_2_percent_of_table_4(compose_cfg, model, count):
     net = instantiate(compose_cfg("experiment=cifar10_ae", f"model={model}").model)
     paper = paper_counts()[model]
-    assert abs(count_parameters(net) - paper) <= 0.02 * paper
+    assert count_parameters(net) == count and abs(count - paper) <= 0.02 * paper
 
 
 def test_attention_adds_table_4s_count(compose_cfg):

@@ -340,15 +340,10 @@ def test_a_study_killed_with_sigkill_resumes_without_restarting_or_double_counti
     assert (tmp_path / "conf/protocols/tuned/smoke/fit1d/gmnm.yaml").exists()
 
 
-@pytest.mark.parametrize(
-    "override,message",
-    [
-        ("++search={model.sigma_scal: {float: [0.5, 2]}}", "model.sigma_scal: no such key"),
-        ("++search={model.n_components: {int: [100, 400]}}", "model.n_components=400 gives 1,200 parameters"),
-        ("tune.space={trainer.optimizer.lr: {float: [0.1, 0.001]}}", "the range [0.1, 0.001] is empty or inverted"),
-    ],
-)
-def test_a_bad_search_space_stops_the_tuner_before_any_trial(tmp_path, override, message):
+def test_a_bad_search_space_stops_the_tuner_before_any_trial(tmp_path):
+    """The process's side (exit 2, one line, nothing written); the messages of every kind of bad space are
+    checked in-process above."""
+    override, message = "++search={model.n_components: {int: [100, 400]}}", "model.n_components=400 gives 1,200"
     r = subprocess.run(
         tuner(tmp_path, "experiment=fit1d", "model=gmnm", "profile=smoke", override),
         cwd=tmp_path,

@@ -8,7 +8,7 @@ from conftest import run_report
 from experiments.analysis import regenerate as report
 from experiments.analysis import stats
 from experiments.analysis.ablation.report import per_variant, rows
-from experiments.harness.tables import read_rows
+from experiments.harness.tableio import read_rows
 
 SPEC = {"metric": "final_test_mse", "varies": ["model.projection", "model.trainable_mu"], "baseline": ["diag", True]}
 

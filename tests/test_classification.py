@@ -267,7 +267,7 @@ def test_at_best_val_picks_the_epoch_on_validation():
 
 
 def test_tables_2_and_3_report(compose_cfg, mnist_root, tmp_path):
-    from experiments.harness.tables import read_rows
+    from experiments.harness.tableio import read_rows
 
     for model in ("cnn", "cnn_gmnm"):
         for seed in (0, 1):

@@ -97,7 +97,7 @@ def test_smoke_trial_on_generated_cifar(compose_cfg, cifar_root, experiment, mod
 
 
 def test_tables_4_5_and_figures(compose_cfg, cifar_root, tmp_path):
-    from experiments.harness.tables import read_rows
+    from experiments.harness.tableio import read_rows
 
     root, _ = cifar_root
     for model in ("ae", "ae_gmnm"):

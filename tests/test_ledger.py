@@ -10,7 +10,8 @@ from experiments.analysis.ledger import render
 from experiments.analysis.ledger.build import build, paper_effect
 from experiments.analysis.ledger.row import COLUMNS
 from experiments.analysis.ledger.spec import Kind, claims
-from experiments.harness.tables import LABELS, read_rows
+from experiments.harness.records import LABELS
+from experiments.harness.tableio import read_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 PAPER = {p.name: read_rows(p) for p in (ROOT / "results" / "paper").glob("*.csv")}
@@ -269,7 +270,7 @@ def test_a_count_off_by_more_than_one_percent_is_not_reproduced():
 
 
 def test_pages_render_every_row_and_the_readme_block(tmp_path):
-    from experiments.harness.tables import write_csv
+    from experiments.harness.tableio import write_csv
 
     tables = tmp_path / "tables"
     rows = build(fit({"gmnm": 0.3, "kan": 1.0, "mlp_relu": 5.0, "mlp_tanh": 2.0}), PAPER, "paper")
@@ -404,7 +405,8 @@ def test_the_step_benchmark_decides_the_timing_claims(tmp_path):
 
 def test_the_shapes_table_sets_step_times_beside_the_papers(tmp_path):
     from experiments.analysis.shapes import ShapesReport, counts, step_records
-    from experiments.harness.tables import Context, read_csv
+    from experiments.harness.family import Context
+    from experiments.harness.tableio import read_csv
 
     bench_file(tmp_path, "cifar10", {"cnn_gmnm": [3.0, 2.0, 9.0], "cnn": [2.0, 1.0, 4.0], "cnn_gmnm_att": [4.0] * 3,
                                      "cnn_att": [5.0] * 3})  # fmt: skip
@@ -507,7 +509,7 @@ def test_a_second_reading_is_its_own_row_and_names_itself():
 
 
 def test_rows_an_earlier_ledger_wrote_are_shown_as_such_and_never_decided(tmp_path):
-    from experiments.harness.tables import write_csv
+    from experiments.harness.tableio import write_csv
 
     tables = tmp_path / "tables"
     rows = build(fit({"gmnm": 0.3, "kan": 1.0, "mlp_relu": 5.0, "mlp_tanh": 2.0}), PAPER, "paper")

@@ -8,7 +8,7 @@ import torch
 from hydra.utils import instantiate
 
 from baselines import KAN, MLP
-from experiments.harness.tables import read_rows
+from experiments.harness.tableio import read_rows
 from experiments.poisson.pde import PoissonProblem
 from experiments.poisson.task import PoissonTask, autograd_laplacian
 from gmnm import GMNM, count_parameters

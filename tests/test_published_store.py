@@ -6,8 +6,8 @@ import pytest
 
 from experiments.analysis.selection import CurrentProtocol, select
 from experiments.harness.env import ROOT
+from experiments.harness.records import PROTOCOLS
 from experiments.harness.store import FINISHED, ResultStore
-from experiments.harness.tables import PROTOCOLS
 
 PUBLISHED = ROOT / "results" / "store"
 

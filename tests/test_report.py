@@ -8,7 +8,7 @@ from conftest import fake, run_report
 
 from experiments.analysis import regenerate as report
 from experiments.harness.store import ResultStore
-from experiments.harness.tables import _csv_cell, read_rows
+from experiments.harness.tableio import _csv_cell, read_rows
 
 
 def test_report_on_empty_store_says_what_to_do(tmp_path, capsys):

@@ -1,4 +1,4 @@
-"""The toolkit family reports are written with (experiments/harness/tables.py), on hand-made inputs."""
+"""The toolkit family reports are written with (experiments/harness/records.py, summary.py, tableio.py, family.py), on hand-made inputs."""
 
 import math
 
@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 from conftest import fake
 
-from experiments.harness.tables import curve_band, describe, read_rows, write_csv
+from experiments.harness.summary import curve_band, describe
+from experiments.harness.tableio import read_rows, write_csv
 
 
 def test_describe():
@@ -31,7 +32,7 @@ def test_write_csv_has_a_header(tmp_path):
 
 def test_glance_ranks_the_papers_kind_of_training_and_sets_gmnm_against_the_best_other():
     from experiments.analysis.glance import finish
-    from experiments.harness.tables import glance_row
+    from experiments.harness.summary import glance_row
 
     rows = pd.DataFrame(
         [
@@ -59,7 +60,7 @@ def test_glance_ranks_the_papers_kind_of_training_and_sets_gmnm_against_the_best
 
 
 def test_a_tuned_record_is_a_row_of_its_own_by_its_protocol_not_its_name():
-    from experiments.harness.tables import by_row, color, label
+    from experiments.harness.records import by_row, color, label
 
     def record(model, protocol):
         return {

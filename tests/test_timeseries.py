@@ -93,7 +93,7 @@ def test_smoke_trial_counts_epochs(compose_cfg, model):
 
 def test_table6_report(compose_cfg, tmp_path):
     from experiments.harness.runner import run_trial
-    from experiments.harness.tables import read_rows
+    from experiments.harness.tableio import read_rows
 
     for model in ("lstm3", "lstm3_gmnm", "lstm32"):
         for seed in (0, 1):

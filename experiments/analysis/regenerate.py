@@ -34,10 +34,11 @@ from experiments.analysis.shapes import ShapesReport, counts, step_records
 from experiments.analysis.tuning.report import TuningReport
 from experiments.harness.atomic import write_atomic
 from experiments.harness.env import ROOT
+from experiments.harness.family import Context, FamilyReport, write_report
 from experiments.harness.registry import family_of_target
 from experiments.harness.runner import trained_s
 from experiments.harness.store import BENCH_METRIC, ResultStore
-from experiments.harness.tables import Context, FamilyReport, read_csv, save_figure, write_csv, write_report
+from experiments.harness.tableio import read_csv, save_figure, write_csv
 
 
 def report_of(record: dict) -> FamilyReport | None:

@@ -19,8 +19,9 @@ import pandas as pd
 
 from experiments.analysis.ledger.spec import claims
 from experiments.harness.env import ROOT
+from experiments.harness.family import Context, FamilyReport, Section
+from experiments.harness.records import experiments_in_order
 from experiments.harness.store import BENCH_METRIC, STEPS
-from experiments.harness.tables import Context, FamilyReport, Section, experiments_in_order
 
 
 def counts(experiments: list[str], conf_dir: Path = ROOT / "conf") -> list[dict]:

@@ -11,20 +11,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from experiments.harness.family import Context, FamilyReport, Section
 from experiments.harness.figures import plot_epoch_curves
-from experiments.harness.tables import (
-    Context,
-    FamilyReport,
-    Section,
-    by_model,
-    by_row,
-    describe,
-    experiments_in_order,
-    glance_row,
-    label,
-    paper_best,
-    size_row,
-)
+from experiments.harness.records import by_row, experiments_in_order, label
+from experiments.harness.summary import by_model, describe, glance_row, paper_best, size_row
 
 LOSSES = ("bce", "ce")  # onehot_bce (what Table 3's magnitudes fit) and categorical cross-entropy
 TABLE2, TABLE3 = "table2_classification_size", "table3_classification_loss"  # results/paper

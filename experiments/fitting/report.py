@@ -15,23 +15,10 @@ import pandas as pd
 import torch
 
 from experiments.fitting.targets import LEVELS, target
+from experiments.harness.family import Context, FamilyReport, Section
 from experiments.harness.figures import plot_band
-from experiments.harness.tables import (
-    TRAINED,
-    Context,
-    FamilyReport,
-    Section,
-    by_kind,
-    by_row,
-    color,
-    config_value,
-    curve_band,
-    first,
-    frame,
-    glance_row,
-    label,
-    summarize,
-)
+from experiments.harness.records import TRAINED, by_kind, by_row, color, config_value, label
+from experiments.harness.summary import curve_band, first, frame, glance_row, summarize
 
 METRICS = ("final_test_mse", "min_test_mse", "final_train_mse", "min_train_mse", "final_test_nmse", "ms_per_step")
 RANKED_BY = "final_test_mse"

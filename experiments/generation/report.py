@@ -11,19 +11,10 @@ from __future__ import annotations
 import pandas as pd
 
 from experiments.generation.task import decode_images
+from experiments.harness.family import Context, FamilyReport, Section
 from experiments.harness.figures import plot_epoch_curves
-from experiments.harness.tables import (
-    Context,
-    FamilyReport,
-    Section,
-    by_model,
-    by_row,
-    describe,
-    glance_row,
-    label,
-    paper_best,
-    size_row,
-)
+from experiments.harness.records import by_row, label
+from experiments.harness.summary import by_model, describe, glance_row, paper_best, size_row
 
 TABLE4, TABLE5 = "table4_generation_size", "table5_generation_loss"  # results/paper
 GMNM = "ae_att_gmnm"  # the model Table 5 says is best (the glance's subject)

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from experiments.harness.tables import curve_band
+from experiments.harness.summary import curve_band
 
 
 def plot_band(ax, x, band: dict[str, np.ndarray], color, label: str) -> None:
@@ -21,8 +21,8 @@ def plot_epoch_curves(
     """One mean line and min-max band per group of records (one (model, protocol) row's seeds), over
     epochs (the epoch protocols evaluate once per epoch), on a log scale, in the row's colour.
     Diverged runs are left out while any run of the group completed."""
-    from experiments.harness.tables import color
-    from experiments.harness.tables import label as row_label
+    from experiments.harness.records import color
+    from experiments.harness.records import label as row_label
 
     label = label or (lambda recs: f"{row_label(recs[0])} ({len(recs)} runs)")
     for recs in groups:

@@ -4,7 +4,7 @@
 
 A family is its task classes (each declares the config keys it reads and their allowed values, as
 `config_keys`, which the one config check reads: experiments/harness/schema.py) and its report (its
-tables, figures, glance rows and section of docs/results.md: experiments/harness/tables.py). The
+tables, figures, glance rows and section of docs/results.md: experiments/harness/family.py). The
 config check, the report and the pages find families here, from a record's or a config's
 `task._target_`; nothing else lists them.
 """
@@ -19,7 +19,7 @@ from typing import Any
 class Family:
     name: str
     tasks: tuple[type, ...]
-    report: Any  # an experiments.harness.tables.FamilyReport
+    report: Any  # an experiments.harness.family.FamilyReport
 
 
 _FAMILIES: dict[str, Family] = {}

@@ -22,23 +22,10 @@ import pandas as pd
 
 from experiments.harness.config import digest
 from experiments.harness.env import ROOT
+from experiments.harness.family import Context, FamilyReport, Section
 from experiments.harness.figures import plot_band
-from experiments.harness.tables import (
-    Context,
-    FamilyReport,
-    Section,
-    by_kind,
-    by_model,
-    by_row,
-    color,
-    curve_band,
-    first,
-    frame,
-    glance_row,
-    label,
-    paper_best,
-    summarize,
-)
+from experiments.harness.records import by_kind, by_row, color, label
+from experiments.harness.summary import by_model, curve_band, first, frame, glance_row, paper_best, summarize
 from experiments.poisson import widths
 
 PAPER_PROBLEM = "sinsin"  # conf/pde/sinsin.yaml: Eq. 4, the problem of Table 1

@@ -12,7 +12,7 @@ import math
 
 import pandas as pd
 
-from experiments.harness.tables import STATS, first, frame, summarize
+from experiments.harness.summary import STATS, first, frame, summarize
 
 WIDTH_KEY = "model.sigma_init"  # a record of the width study: its sweep varies this key
 

@@ -9,20 +9,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from experiments.harness.family import Context, FamilyReport, Section
 from experiments.harness.figures import plot_epoch_curves
-from experiments.harness.tables import (
-    Context,
-    FamilyReport,
-    Section,
-    by_model,
-    by_row,
-    first,
-    frame,
-    glance_row,
-    label,
-    paper_best,
-    summarize,
-)
+from experiments.harness.records import by_row, label
+from experiments.harness.summary import by_model, first, frame, glance_row, paper_best, summarize
 
 TABLE6 = "table6_timeseries"  # results/paper
 MSES = [f"{kind}_{split}_mse" for split in ("train", "test") for kind in ("final", "min")]

@@ -13,7 +13,8 @@ import math
 import pandas as pd
 
 from experiments.analysis import stats
-from experiments.harness.tables import Context, FamilyReport, Section, config_value
+from experiments.harness.family import Context, FamilyReport, Section
+from experiments.harness.records import config_value
 
 
 def is_ablation(record: dict) -> bool:

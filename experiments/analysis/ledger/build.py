@@ -20,9 +20,9 @@ from experiments.analysis import stats
 from experiments.analysis.ledger.metrics import ESTIMATORS, reread, value
 from experiments.analysis.ledger.row import Row
 from experiments.analysis.ledger.spec import PAPER_NAMES, Claim, Kind, claims
+from experiments.harness.records import LABELS, config_value, protocol_of
 from experiments.harness.runner import trained_s
 from experiments.harness.store import BENCH_METRIC
-from experiments.harness.tables import LABELS, config_value, protocol_of
 
 OURS = {stats.REPRODUCED: stats.SUPPORTED, stats.CONTRADICTED: stats.REFUTED}  # a B-claim's words for them
 NOT_A_MODEL = 1.0  # a competitor whose median normalised test MSE is at least this does not beat predicting the mean

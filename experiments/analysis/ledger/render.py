@@ -14,7 +14,7 @@ import pandas as pd
 from experiments.analysis import stats
 from experiments.analysis.ledger.row import COLUMNS
 from experiments.harness.atomic import write_atomic
-from experiments.harness.tables import read_rows, to_markdown, write_csv
+from experiments.harness.tableio import read_rows, to_markdown, write_csv
 
 ORDER = ("paper", "quick", "smoke")  # profiles in this order, others after by name
 VERDICTS = (

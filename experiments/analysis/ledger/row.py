@@ -20,7 +20,7 @@ class Row:
     claim: str
     case: str
     section: str = ""  # where the paper says it
-    protocol: str = ""  # as written, tuned (experiments/harness/tables.py KINDS)
+    protocol: str = ""  # as written, tuned (experiments/harness/records.py KINDS)
     reading: str = ""  # a second reading of the paper's model, where the row uses one
     profile: str = ""
     statement: str = ""

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from experiments.harness.tables import Context, FamilyReport, Section
+from experiments.harness.family import Context, FamilyReport, Section
 
 
 def studies(store: Path, profile: str) -> dict[str, dict[str, dict]]:

@@ -1,6 +1,8 @@
 """The toy family's report: one table, one figure, one glance row, on the harness's skeleton."""
 
-from experiments.harness.tables import FamilyReport, Section, by_row, first, frame, glance_row, summarize
+from experiments.harness.family import FamilyReport, Section
+from experiments.harness.records import by_row
+from experiments.harness.summary import first, frame, glance_row, summarize
 
 
 class SineReport(FamilyReport):

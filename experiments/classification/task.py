@@ -21,21 +21,16 @@ from torch import Tensor, nn
 
 from experiments.classification.losses import LOSSES
 from experiments.harness.batching import tensor_batches
-from experiments.harness.schema import FRACTION, SEED, SWITCH, Rule, count
+from experiments.harness.schema import FRACTION, SEED, Rule
 from experiments.images.data import ImageData, ImageDataTask
-from experiments.images.specs import SPECS
 
 
 class ClassificationTask(ImageDataTask):
     # the keys a user may override, and what each allows (the one config check: experiments/harness/schema.py)
     config_keys: ClassVar[dict[str, Rule]] = {
-        "task.n_train": count(null="the whole training split"),
-        "task.n_test": count(null="the whole test split"),
+        **ImageDataTask.config_keys,
         "task.val_fraction": FRACTION,
         "task.split_seed": SEED,
-        "task.eval_batch_size": count(),
-        "task.download": SWITCH,
-        "task.verify": SWITCH,
         "task.loss": Rule(str, choices=("onehot_bce", "ce")),
     }
 
@@ -52,18 +47,12 @@ class ClassificationTask(ImageDataTask):
         n_test: int | None = None,
         eval_batch_size: int = 1000,
     ):
-        if dataset not in SPECS:
-            raise ValueError(f"ClassificationTask: dataset must be one of {sorted(SPECS)}, got {dataset!r}")
+        super().__init__(dataset, root, download, verify, n_train, n_test, eval_batch_size)
         if loss not in LOSSES:
             raise ValueError(f"ClassificationTask: loss must be one of {sorted(LOSSES)}, got {loss!r}")
         if not 0 <= val_fraction < 1:
             raise ValueError(f"ClassificationTask: val_fraction must be in [0, 1), got {val_fraction}")
-        for name, n in (("n_train", n_train), ("n_test", n_test)):
-            if n is not None and n < 1:
-                raise ValueError(f"ClassificationTask: {name} must be a positive count or null (all), got {n}")
-        self.dataset, self.root, self.download, self.verify = dataset, root, download, verify
         self.loss_name, self.val_fraction, self.split_seed = loss, val_fraction, split_seed
-        self.n_train, self.n_test, self.eval_batch_size = n_train, n_test, eval_batch_size
 
     def use(self, data: ImageData, device: torch.device, dtype: torch.dtype) -> None:
         self.classes, self.dtype = data.classes, dtype
@@ -84,11 +73,6 @@ class ClassificationTask(ImageDataTask):
         x = self.splits["train"][0].to(torch.float64) / 255
         self.mean = x.mean(dim=(0, 2, 3), keepdim=True).to(dtype)  # (1, C, 1, 1)
         self.std = x.std(dim=(0, 2, 3), keepdim=True).to(dtype)
-
-    def example_input(self, n: int) -> Tensor:
-        """A batch of n inputs of the shape models of this task take (no data needed)."""
-        spec = SPECS[self.dataset]
-        return torch.zeros(n, spec.channels, spec.size, spec.size)
 
     def inputs(self, images: Tensor) -> Tensor:
         """(B, C, H, W) uint8 -> standardized float images."""

@@ -20,21 +20,13 @@ import torch
 from torch import Tensor, nn
 
 from experiments.harness.batching import tensor_batches
-from experiments.harness.schema import SWITCH, Rule, count
+from experiments.harness.schema import Rule, count
 from experiments.images.data import ImageData, ImageDataTask
-from experiments.images.specs import SPECS
 
 
 class ReconstructionTask(ImageDataTask):
     # the keys a user may override, and what each allows (the one config check: experiments/harness/schema.py)
-    config_keys: ClassVar[dict[str, Rule]] = {
-        "task.n_train": count(null="the whole training split"),
-        "task.n_test": count(null="the whole test split"),
-        "task.eval_batch_size": count(),
-        "task.n_show": count(0),
-        "task.download": SWITCH,
-        "task.verify": SWITCH,
-    }
+    config_keys: ClassVar[dict[str, Rule]] = {**ImageDataTask.config_keys, "task.n_show": count(0)}
 
     def __init__(
         self,
@@ -47,22 +39,13 @@ class ReconstructionTask(ImageDataTask):
         eval_batch_size: int = 256,
         n_show: int = 8,
     ):
-        if dataset not in SPECS:
-            raise ValueError(f"ReconstructionTask: dataset must be one of {sorted(SPECS)}, got {dataset!r}")
-        for name, n in (("n_train", n_train), ("n_test", n_test)):
-            if n is not None and n < 1:
-                raise ValueError(f"ReconstructionTask: {name} must be a positive count or null (all), got {n}")
-        self.dataset, self.root, self.download, self.verify = dataset, root, download, verify
-        self.n_train, self.n_test, self.eval_batch_size, self.n_show = n_train, n_test, eval_batch_size, n_show
+        super().__init__(dataset, root, download, verify, n_train, n_test, eval_batch_size)
+        self.n_show = n_show
 
     def use(self, data: ImageData, device: torch.device, dtype: torch.dtype) -> None:
         self.dtype = dtype
         # uint8 on the device; the targets are the inputs, so one tensor per split
         self.splits = {"train": data.train_x[: self.n_train].to(device), "test": data.test_x[: self.n_test].to(device)}
-
-    def example_input(self, n: int) -> Tensor:
-        spec = SPECS[self.dataset]
-        return torch.zeros(n, spec.channels, spec.size, spec.size)
 
     def inputs(self, images: Tensor) -> Tensor:
         """(B, C, H, W) uint8 -> floats in [0, 1]."""

@@ -11,12 +11,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
 from torch import Tensor
 from torchvision import datasets
 
+from experiments.harness.schema import SWITCH, Rule, count
 from experiments.images.files import DatasetDamaged, DatasetUnavailable, damage, expected
 from experiments.images.specs import SPECS
 
@@ -146,10 +148,30 @@ class ImageDataTask:
     """What a task over one of these data sets shares: fetching it before a sweep (experiments.fetch).
     The task sets `dataset`, `root`, `download` and `verify`."""
 
-    dataset: str
-    root: str | None
-    download: bool
-    verify: bool
+    # the keys every image task takes (the one config check: experiments/harness/schema.py)
+    config_keys: ClassVar[dict[str, Rule]] = {
+        "task.n_train": count(null="the whole training split"),
+        "task.n_test": count(null="the whole test split"),
+        "task.eval_batch_size": count(),
+        "task.download": SWITCH,
+        "task.verify": SWITCH,
+    }
+
+    def __init__(self, dataset: str, root: str | None, download: bool, verify: bool, n_train: int | None,
+                 n_test: int | None, eval_batch_size: int) -> None:  # fmt: skip
+        name = type(self).__name__
+        if dataset not in SPECS:
+            raise ValueError(f"{name}: dataset must be one of {sorted(SPECS)}, got {dataset!r}")
+        for what, n in (("n_train", n_train), ("n_test", n_test)):
+            if n is not None and n < 1:
+                raise ValueError(f"{name}: {what} must be a positive count or null (all), got {n}")
+        self.dataset, self.root, self.download, self.verify = dataset, root, download, verify
+        self.n_train, self.n_test, self.eval_batch_size = n_train, n_test, eval_batch_size
+
+    def example_input(self, n: int) -> Tensor:
+        """A batch of n inputs of the shape models of this task take (no data needed)."""
+        spec = SPECS[self.dataset]
+        return torch.zeros(n, spec.channels, spec.size, spec.size)
 
     def fetch(self) -> str:
         return fetch(self.dataset, self.root, download=self.download, verify=self.verify)

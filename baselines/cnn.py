@@ -14,6 +14,7 @@ import torch
 from torch import Tensor, nn
 
 from baselines.attention import SpatialSelfAttention
+from gmnm.utils import check_sizes
 
 
 class CNN(nn.Module):
@@ -35,11 +36,11 @@ class CNN(nn.Module):
     ):
         super().__init__()
         channels = list(channels)
-        if not channels or any(c < 1 for c in channels) or hidden < 1 or n_classes < 2:
-            raise ValueError(
-                f"CNN: channels must be positive integers, hidden >= 1 and n_classes >= 2; got "
-                f"channels={channels}, hidden={hidden}, n_classes={n_classes}"
-            )
+        if not channels:
+            raise ValueError("CNN: channels must give at least one block's width, got []")
+        check_sizes("CNN", in_channels=in_channels, channels=channels, hidden=hidden)
+        if n_classes < 2:
+            raise ValueError(f"CNN: n_classes must be at least 2, got {n_classes!r}")
         size = image_size
         blocks: list[nn.Module] = []
         for c_in, c_out in zip([in_channels, *channels[:-1]], channels):

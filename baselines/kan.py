@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from baselines.bspline import bases, extend_knots, uniform_bases
+from gmnm.utils import check_sizes
 
 IMPLS = ("fast", "pykan")
 
@@ -104,12 +105,8 @@ class KAN(nn.Module):
             if dtype not in ("float32", "float64"):
                 raise ValueError(f"KAN: dtype must be float32 or float64, got {dtype!r}")
             dtype = getattr(torch, dtype)
+        check_sizes("KAN", in_features=in_features, out_features=out_features, hidden=list(hidden))
         width = [in_features, *hidden, out_features]
-        if any(not isinstance(w, int) or w < 1 for w in width):
-            raise ValueError(
-                f"KAN: in_features, out_features and hidden widths must be positive integers, "
-                f"got {in_features!r}, {out_features!r}, hidden={list(hidden)!r}"
-            )
         from kan import MultKAN  # imported lazily: pykan pulls in sympy, sklearn, pandas
 
         # pykan sets torch's global seed in its constructor; restore the caller's RNG state so

@@ -9,6 +9,7 @@ from torch import Tensor, nn
 from torch.func import functional_call, hessian, vmap
 
 from gmnm.head import LinearHead
+from gmnm.utils import check_sizes
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "silu": nn.SiLU, "gelu": nn.GELU}
 
@@ -27,12 +28,8 @@ class MLP(nn.Module):
         dtype=None,
     ):
         super().__init__()
+        check_sizes("MLP", in_features=in_features, out_features=out_features, hidden=list(hidden))
         widths = [in_features, *hidden, out_features]
-        if any(not isinstance(w, int) or w < 1 for w in widths):
-            raise ValueError(
-                f"MLP: in_features, out_features and hidden widths must be positive integers, "
-                f"got {in_features!r}, {out_features!r}, hidden={list(hidden)!r}"
-            )
         if activation not in ACTIVATIONS:
             raise ValueError(f"MLP: activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
         layers: list[nn.Module] = []

@@ -18,6 +18,7 @@ from torch import Tensor, nn
 from gmnm import functional as F
 from gmnm.fused import DiagLaplacian, DiagMixture
 from gmnm.head import LinearHead
+from gmnm.utils import check_sizes
 
 
 class RBFNetwork(nn.Module):
@@ -46,16 +47,8 @@ class RBFNetwork(nn.Module):
         super().__init__()
         if n_components is None and budget is not None:
             n_components = (budget - out_features * bias) // (in_features + 1 + out_features)
-        for name, value in (
-            ("in_features", in_features),
-            ("out_features", out_features),
-            ("n_components", n_components),
-        ):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(
-                    f"RBFNetwork: {name} must be a positive integer (or n_components None with a "
-                    f"budget large enough for one component), got {value!r}"
-                )
+        check_sizes("RBFNetwork", " (or n_components None with a budget large enough for one component)",
+                    in_features=in_features, out_features=out_features, n_components=n_components)  # fmt: skip
         low, high = (float(v) for v in mu_range)
         if not high > low:
             raise ValueError(f"RBFNetwork: mu_range must be (low, high) with high > low, got {mu_range!r}")

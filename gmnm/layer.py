@@ -37,6 +37,7 @@ from gmnm import functional as F
 from gmnm import fused as fz
 from gmnm.fused import DiagLaplacian, DiagMixture
 from gmnm.head import LinearHead
+from gmnm.utils import check_sizes
 
 PROJECTIONS = ("diag", "full", "ridge")
 MU_INITS = ("uniform", "grid", "normal")
@@ -86,13 +87,7 @@ class GMNM(nn.Module):
         dtype=None,
     ):
         super().__init__()
-        for name, value in (
-            ("in_features", in_features),
-            ("out_features", out_features),
-            ("n_components", n_components),
-        ):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"GMNM: {name} must be a positive integer, got {value!r}")
+        check_sizes("GMNM", in_features=in_features, out_features=out_features, n_components=n_components)
         if projection not in PROJECTIONS:
             raise ValueError(f"GMNM: projection must be one of {PROJECTIONS}, got {projection!r}")
         if rank is not None and projection != "full":

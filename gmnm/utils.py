@@ -1,4 +1,4 @@
-"""Small helpers shared by every table that prints model sizes."""
+"""Small helpers the modules share: their parameter count, and the check of their size arguments."""
 
 from __future__ import annotations
 
@@ -19,3 +19,13 @@ def count_parameters(module: nn.Module, trainable_only: bool = True) -> int:
         seen.add(id(p))
         total += p.numel()
     return total
+
+
+def check_sizes(owner: str, hint: str = "", **sizes) -> None:
+    """ValueError naming `owner` and the first size that is not a positive integer (a list: not all of them);
+    `hint` says what else the caller accepts."""
+    for name, value in sizes.items():
+        many = isinstance(value, (list, tuple))
+        if any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in (value if many else [value])):
+            what = "positive integers" if many else "a positive integer"
+            raise ValueError(f"{owner}: {name} must be {what}{hint}, got {value!r}")

@@ -17,8 +17,9 @@ def test_mlp_shape_and_count():
 @pytest.mark.parametrize(
     "args,activation,message",
     [
-        ((0, 1, [3]), "relu", "must be positive integers"),
-        ((2, 1, [0]), "relu", "must be positive integers"),
+        ((0, 1, [3]), "relu", "MLP: in_features must be a positive integer, got 0"),
+        ((2, 1, [0]), "relu", r"MLP: hidden must be positive integers, got \[0\]"),
+        ((2, 1.5, [3]), "relu", "MLP: out_features must be a positive integer, got 1.5"),
         ((2, 1, [3]), "swish", "activation must be one of"),
     ],
 )
@@ -56,3 +57,19 @@ def test_kan_is_seeded():
 def test_kan_float64():
     kan = KAN(2, 1, [3], dtype=torch.float64)
     assert kan(torch.rand(5, 2, dtype=torch.float64)).dtype == torch.float64
+
+
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        ({"channels": []}, r"CNN: channels must give at least one block's width, got \[\]"),
+        ({"channels": [8, 0]}, r"CNN: channels must be positive integers, got \[8, 0\]"),
+        ({"hidden": 0}, "CNN: hidden must be a positive integer, got 0"),
+        ({"n_classes": 1}, "CNN: n_classes must be at least 2, got 1"),
+    ],
+)
+def test_cnn_bad_arguments(kwargs, message):
+    from baselines.cnn import CNN
+
+    with pytest.raises(ValueError, match=message):
+        CNN(**{"in_channels": 1, "image_size": 28, "n_classes": 10, **kwargs})

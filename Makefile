@@ -18,7 +18,10 @@ JOBS ?= $(shell $(PYTHON) -c "from experiments.harness.env import default_jobs; 
 LAUNCHER ?= hydra/launcher=joblib hydra.launcher.n_jobs=$(JOBS)
 STORE ?=
 STORE_RUN := $(if $(STORE),paths.store_dir=$(abspath $(STORE)))
+# the report of the paper and quick profiles is published into results/, docs/ and the README; another
+# profile's goes to <store>/report (nothing of the checkout changes)
 STORE_REPORT := $(if $(STORE),--store $(abspath $(STORE)))
+PUBLISH := $(if $(filter paper quick,$(PROFILE)),--publish)
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -47,7 +50,7 @@ reproduce: $(STAMP)
 	    $(LAUNCHER) $(STORE_RUN) $(ARGS) || exit 1; \
 	done
 	$(PYTHON) -m benchmarks.claim_steps $(STORE_REPORT)
-	$(PYTHON) -m experiments.report --profile $(PROFILE) $(STORE_REPORT)
+	$(PYTHON) -m experiments.report --profile $(PROFILE) $(STORE_REPORT) $(PUBLISH)
 
 # One Optuna study per (experiment, model) of the lineup, the least-squares rows aside (they pick
 # their widths on validation data themselves): the profile's trials each, on validation data;
@@ -79,4 +82,4 @@ lint: $(STAMP)
 	$(PYTHON) -m ruff format --check .
 
 report: $(STAMP)
-	$(PYTHON) -m experiments.report --profile $(PROFILE) $(STORE_REPORT)
+	$(PYTHON) -m experiments.report --profile $(PROFILE) $(STORE_REPORT) $(PUBLISH)

@@ -63,7 +63,10 @@ def test_report_writes_the_ablation_and_the_ledger(compose_cfg, tmp_path):
         run_trial(compose_cfg("experiment=eq3_fit2d", "profile=smoke", f"model.projection={projection}"))
     run_trial(compose_cfg("experiment=fit2d", "model=gmnm", "profile=smoke", "task.level=1"))
     out = tmp_path / "out"
-    assert run_report(tmp_path / "store", out, "--docs", str(tmp_path / "docs")) == 0
+    assert (
+        run_report(tmp_path / "store", out, "--docs", str(tmp_path / "docs"), "--readme", str(tmp_path / "README.md"))
+        == 0
+    )
     table = read_rows(out / "tables" / "ablation_smoke.csv")
     assert sorted(r["variant"] for r in table) == ["diag, trainable centres", "ridge, trainable centres"]
     assert {r["experiment"] for r in table} == {"eq3_fit2d"}  # never in fit2d's tables

@@ -12,7 +12,8 @@ from experiments.harness.tableio import _csv_cell, read_rows
 
 
 def test_report_on_empty_store_says_what_to_do(tmp_path, capsys):
-    assert run_report(tmp_path / "none", tmp_path / "out") == 1
+    (tmp_path / "empty").mkdir()  # a store that exists but holds nothing (a missing one: below)
+    assert run_report(tmp_path / "empty", tmp_path / "out") == 1
     assert "no trials of profile 'smoke'" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 
@@ -135,7 +136,10 @@ def test_docs_and_readme_summary_are_regenerated_from_the_tables(compose_cfg, tm
     (tmp_path / "docs").mkdir()
     (tmp_path / "README.md").write_text(f"intro\n{BEGIN}\nstale numbers\n{END}\nrest\n")
     out = tmp_path / "results"
-    assert run_report(tmp_path / "store", out, "--docs", str(tmp_path / "docs")) == 0
+    assert (
+        run_report(tmp_path / "store", out, "--docs", str(tmp_path / "docs"), "--readme", str(tmp_path / "README.md"))
+        == 0
+    )
     [glance] = read_rows(out / "tables" / "glance_smoke.csv")
     means = {
         r["model"]: float(r["mean"])
@@ -165,3 +169,32 @@ def test_provenance_spans_a_group_of_seeds_to_its_end():
     late["summary"].update(wall_time_s=5.0, seeds_in_process=1, device="cpu", git_commit="abc", torch="2")
     line = next(x for x in report.provenance([*group, late], "smoke").splitlines() if x.startswith("| fit2d"))
     assert line.endswith("| 35 s | 30 s |")  # sum of shares 35 s; first start to last end 30 s
+
+
+def test_a_report_of_your_own_store_leaves_the_checkout_alone(compose_cfg, tmp_path):
+    """Without --publish the report goes to <store>/report; a typo'd profile, a missing store and the checkout's
+    results/ without --publish are one line each, exit 2."""
+    import subprocess
+
+    from experiments.analysis.regenerate import main
+    from experiments.harness.env import ROOT
+    from experiments.harness.runner import run_trial
+
+    def status() -> str:
+        return subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain"], capture_output=True, text=True).stdout
+
+    run_trial(compose_cfg("experiment=fit1d", "model=gmnm", "profile=smoke"))
+    before = status()
+    assert main(["--profile", "smoke", "--store", str(tmp_path / "store")]) == 0
+    assert (tmp_path / "store" / "report" / "tables" / "fit1d_smoke.csv").exists()
+    assert (tmp_path / "store" / "report" / "results.md").exists() and status() == before
+    for argv, message in (
+        (["--profile", "smok", "--store", str(tmp_path / "store")], "no profile 'smok' (conf/profile has paper, quick, smoke); did you mean smoke?"),
+        (["--profile", "smoke", "--store", str(tmp_path / "nowhere")], f"no result store at {tmp_path / 'nowhere'}"),
+        (["--profile", "smoke", "--store", str(tmp_path / "store"), "--out", str(ROOT / "results")], "add --publish"),
+    ):  # fmt: skip
+        r = subprocess.run(
+            [sys.executable, "-m", "experiments.report", *argv], capture_output=True, text=True, cwd=ROOT
+        )
+        assert r.returncode == 2 and message in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert status() == before

@@ -185,20 +185,19 @@ def _replace_block(text: str, begin: str, end: str, body: str) -> str:
     return re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: f"{begin}\n{body}\n{end}", text, flags=re.S)
 
 
-def write_docs(out_dir: Path, docs: Path) -> list[Path]:
-    """docs/results.md, and the generated blocks of the README beside docs/ (between their markers)."""
+def write_docs(out_dir: Path, docs: Path, readme: Path | None = None) -> list[Path]:
+    """<docs>/results.md, and the generated blocks of `readme` (between their markers) when one is given."""
     link_root = os.path.relpath(out_dir, docs)
     written = ledger.write(out_dir)  # results/tables/claims.csv, results/CLAIMS.md
     written.append(write_atomic(docs / "results.md", results_markdown(out_dir, link_root)))
-    readme = docs.parent / "README.md"
-    if readme.exists():
+    if readme is not None and readme.exists():
         text = readme.read_text()
         new = _replace_block(text, BEGIN, END, glance_markdown(out_dir / "tables"))
         new = _replace_block(new, CLAIMS_BEGIN, CLAIMS_END, ledger.short_markdown(ledger.all_rows(out_dir / "tables")))
         new = _replace_block(
             new, FOREST_BEGIN, FOREST_END, forest_markdown(out_dir, os.path.relpath(out_dir.parent, readme.parent))
         )
-        conf = docs.parent / "conf"
+        conf = readme.parent / "conf"
         if (conf / "lineup.yaml").exists():
             new = _replace_block(new, LINEUP_BEGIN, LINEUP_END, lineup_markdown(conf))
         if new != text:

@@ -14,6 +14,7 @@ per profile, and regenerates docs/results.md and the README's generated blocks (
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -111,11 +112,22 @@ def _skipped_note(store: ResultStore) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--profile", default="quick", help="report the trials of this profile")
-    parser.add_argument("--store", type=Path, default=ROOT / "results" / "runs")
-    parser.add_argument("--out", type=Path, default=ROOT / "results")
-    parser.add_argument("--paper", type=Path, default=ROOT / "results" / "paper")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog="Without --publish nothing of the checkout changes: the report goes to --out (default: "
+        "<store>/report). make report and make reproduce publish the paper and quick profiles.",
+    )
+    parser.add_argument("--profile", default="quick", help="report the trials of this profile (default: quick)")
+    parser.add_argument("--store", type=Path, default=ROOT / "results" / "runs",
+                        help="the result store the runs wrote (paths.store_dir; default: results/runs)")  # fmt: skip
+    parser.add_argument("--out", type=Path, default=None,
+                        help="where tables/, figures/, the ledger and results.md go (default: <store>/report; "
+                        "with --publish: the checkout's results/)")  # fmt: skip
+    parser.add_argument("--publish", action="store_true",
+                        help="write into the checkout's results/ and regenerate docs/results.md and the README's "
+                        "generated blocks")  # fmt: skip
+    parser.add_argument("--paper", type=Path, default=ROOT / "results" / "paper",
+                        help="the paper's published numbers, one CSV per table (default: results/paper)")  # fmt: skip
     parser.add_argument(
         "--conf",
         type=Path,
@@ -126,11 +138,32 @@ def main(argv: list[str] | None = None) -> int:
         "--docs",
         type=Path,
         default=None,
-        help="also regenerate <docs>/results.md and the README summary next to it "
-        "(default: the checkout's docs/ when --out is the checkout's results/)",
+        help="where results.md goes (default: the checkout's docs/ with --publish, where the README's generated "
+        "blocks are rewritten too; else <out>)",
     )
+    parser.add_argument("--readme", type=Path, default=None,
+                        help="a README whose generated blocks (between their markers) to rewrite (default: the "
+                        "checkout's with --publish, else none)")  # fmt: skip
     args = parser.parse_args(argv)
-
+    published = (ROOT / "results").resolve()
+    out = args.out or (published if args.publish else args.store / "report")
+    if not args.publish and out.resolve() == published:
+        print(f"report: --out {out} is the checkout's results/; add --publish to rewrite what is published there",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    if not args.store.is_dir():
+        print(f"report: no result store at {args.store}; runs write one with paths.store_dir=<folder> "
+              f"(default: results/runs), make reproduce with STORE=<folder>", file=sys.stderr)  # fmt: skip
+        return 2
+    known = sorted({p.stem for p in (args.conf / "profile").glob("*.yaml")})
+    if args.profile not in known:
+        close = difflib.get_close_matches(args.profile, known, n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        print(f"report: no profile {args.profile!r} (conf/profile has {', '.join(known)}){hint}", file=sys.stderr)
+        return 2
+    args.out = out
+    if args.docs is None:
+        args.docs = ROOT / "docs" if args.publish else out
     store = ResultStore(args.store)
     records = [r for r in store.records() if r.get("profile") == args.profile]
     with CurrentProtocol(args.conf) as current:  # a table holds the current protocol's records only
@@ -191,10 +224,9 @@ def main(argv: list[str] | None = None) -> int:
     if forest is not None:
         print(f"wrote {save_figure(forest, args.out / 'figures' / f'claims_{args.profile}.png')}")
     print(f"wrote {write_atomic(args.out / f'PROVENANCE_{args.profile}.md', provenance(records, args.profile))}")
-    docs = args.docs or (ROOT / "docs" if args.out.resolve() == (ROOT / "results").resolve() else None)
-    if docs is not None:
-        for path in pages.write_docs(args.out, docs):
-            print(f"wrote {path}")
+    readme = args.readme or (ROOT / "README.md" if args.publish else None)
+    for path in pages.write_docs(args.out, args.docs, readme):
+        print(f"wrote {path}")
     return 0
 
 

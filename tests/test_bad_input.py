@@ -44,6 +44,9 @@ BAD = [
         ["the data folder /nonexistent/gmnm-mnist does not exist", "paths.data_dir"],
     ),
     (["experiment=fit2d", "sizes.gmnm.n_components=0"], ["model=gmnm cannot be built from its config"]),
+    # a key added with + that nothing reads: a typo would otherwise train, under a key of its own
+    (["experiment=fit2d", "+trainer.stepz=5"], ["+trainer.stepz=5: trainer has no key 'stepz'", "trainer.steps"]),
+    (["experiment=fit2d", "+model.sigma_scal=2"], ["gmnm.GMNM takes no argument 'sigma_scal'", "model.sigma_scale"]),
 ]
 
 
@@ -55,7 +58,7 @@ def test_bad_value_is_refused_before_any_work(compose_cfg, tmp_path, overrides, 
 
     cfg = compose_cfg("profile=smoke", *overrides)
     with pytest.raises(UserError) as error:
-        run_seeds(cfg, [cfg.seed])
+        run_seeds(cfg, [cfg.seed], overrides=["profile=smoke", *overrides])  # as the command line hands them on
     assert all(text in str(error.value) for text in expected) and "\n" not in str(error.value)
     assert not (tmp_path / "store").exists()  # nothing half-written, not even a folder
     assert not os.path.exists("/nonexistent/gmnm-mnist")  # no folder made for a path that does not exist

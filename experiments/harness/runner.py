@@ -69,7 +69,7 @@ def run_seeds(
     holds is skipped, and has no record in the list returned.
     """
     check_model(cfg)
-    validate(cfg)
+    validate(cfg, overrides or ())
     if cfg.get("protocol_name") == "tuned" and cfg.get("tuned") is None:
         raise ConfigError(
             f"protocol=tuned: no tuned values for model={cfg.model_name} in experiment="
@@ -349,10 +349,10 @@ def main(cfg: DictConfig) -> list[dict]:
     sweep_keys = [k for k in hydra_cfg.sweeper.params or {} if k not in ("model", "seed", "seed_group")]
     try:
         check_model(cfg)  # first: a model the experiment does not take leaves interpolations unresolved
-        validate(cfg)  # before the seeds are read: a wrong type fails here, with its key
-        seeds = list(cfg.seed_group) if cfg.get("seed_group") else [cfg.seed]  # a group: experiments/harness/sweep.py
         # as typed: an override's own ${...} (a tuning run's monitor) is text here, not resolved
         overrides = OmegaConf.to_container(hydra_cfg.overrides.task, resolve=False)
+        validate(cfg, overrides)  # before the seeds are read: a wrong type fails here, with its key
+        seeds = list(cfg.seed_group) if cfg.get("seed_group") else [cfg.seed]  # a group: experiments/harness/sweep.py
         return run_seeds(cfg, seeds, overrides=overrides, sweep_keys=sweep_keys)
     except UserError as e:  # one line, no traceback
         exit_with(e)

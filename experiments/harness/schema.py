@@ -13,6 +13,7 @@ such as `${scaled:20000}` resolve only once the profile is known; this checks th
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 
@@ -156,9 +157,54 @@ def task_keys(target: str) -> dict[str, Rule]:
     return task.config_keys
 
 
-def validate(cfg: DictConfig) -> None:
-    """Raise ConfigError naming every bad key of cfg, its value and what is allowed."""
-    found = problems(cfg)
+def added(cfg: DictConfig, overrides) -> list[str]:
+    """Keys the command line adds (`+key=value`) that nothing reads: each must be an argument of the class whose
+    node it joins (the nearest `_target_`: `+model.sigma_scale` for GMNM). Anything else is a typo Hydra would
+    store and every trial ignore; a key of one's own is declared in conf/ first (`++key` skips the check)."""
+    from hydra.core.override_parser.types import OverrideType
+
+    from experiments.harness.config import parse_override
+
+    found = []
+    for text in overrides:
+        override = parse_override(text)
+        key = override.key_or_group
+        if override.type != OverrideType.ADD or override.package is not None or key.startswith("hydra") or "/" in key:
+            continue
+        parent, _, leaf = key.rpartition(".")
+        node = OmegaConf.select(cfg, parent, default=None) if parent else cfg
+        target = node.get("_target_") if isinstance(node, DictConfig) else None
+        arguments = _arguments(target) if target is not None else []
+        if leaf in arguments:
+            continue
+        keys = [str(k) for k in node if str(k) != leaf and not str(k).startswith("_")] if node else []
+        keys += [a for a in arguments if a not in keys and a != "self"]
+        close = difflib.get_close_matches(leaf, keys, n=1)
+        found.append(
+            f"{text}: {parent or 'the configuration'} has no key {leaf!r}"
+            + (f" and {target} takes no argument {leaf!r}" if target else "")
+            + (f"; did you mean {parent + '.' if parent else ''}{close[0]}=...?" if close else "")
+            + " (a key of your own is declared in conf/ first: docs/running.md)"
+        )
+    return found
+
+
+def _arguments(target: str) -> list[str]:
+    """The constructor arguments of the class `target` names (none when it cannot be imported)."""
+    import inspect
+
+    from hydra.utils import get_class
+
+    try:
+        return list(inspect.signature(get_class(target).__init__).parameters)
+    except (ImportError, AttributeError, ValueError):
+        return []
+
+
+def validate(cfg: DictConfig, overrides=()) -> None:
+    """Raise ConfigError naming every bad key of cfg, its value and what is allowed, and every key the command
+    line (`overrides`) adds that nothing reads."""
+    found = added(cfg, overrides) + problems(cfg)
     if found:
         raise ConfigError("; ".join(found))
 

@@ -48,7 +48,7 @@ class SeedGroupingSweeper(BasicSweeper):
             cfg = self.hydra_context.config_loader.load_sweep_config(self.config, list(overrides))
             try:
                 check_model(cfg)
-                validate(cfg)
+                validate(cfg, overrides)
                 key = (cfg.model_name, OmegaConf.to_yaml(cfg.model), OmegaConf.to_yaml(cfg.task))
                 if key not in built:  # the constructors' own checks (a size a model refuses), once each
                     build(cfg.task, "task")

@@ -137,3 +137,26 @@ def test_fetch_exit_codes_tell_missing_from_damaged(tmp_path, damaged_mnist, mni
     assert main(["mnist", f"paths.data_dir={damaged_mnist}", "task.download=false"]) == 4
     assert "train-images-idx3-ubyte: truncated" in capsys.readouterr().err
     assert list(empty.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "argv,expected",
+    [
+        (["experiment=fit2dd"], "experiment=fit2dd: no such experiment (conf/experiment has "),
+        (["experiment=mnist", "model=cnn_gmmn"], "experiment=mnist takes cnn, cnn_att, cnn_gmnm, cnn_gmnm_att)"),
+        (["profile=smok"], "profile=smok: no such profile (conf/profile has paper, quick, smoke); did you mean smoke?"),
+        (["-m", "model=gmnm,kann"], "model=kann: no such model"),
+    ],
+)
+def test_a_mistyped_name_is_one_line_with_the_closest(argv, expected):
+    from experiments.harness.errors import ConfigError
+    from experiments.harness.names import check_names
+
+    with pytest.raises(ConfigError, match="did you mean") as error:
+        check_names(argv)
+    assert expected in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_mistyped_model_from_the_command_line_exits_2_before_hydra(tmp_path):
+    line = refused(run(tmp_path, "experiment=fit2d", "model=gmmn"), tmp_path, "model=gmmn: no such model")
+    assert line.endswith("did you mean gmnm?")

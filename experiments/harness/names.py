@@ -1,0 +1,57 @@
+"""Names on the command line checked before Hydra composes anything: an experiment, model, profile or other
+config-group choice that does not exist is one line naming the closest valid names, exit 2 (Hydra's own
+message is a dozen lines and lists every model of every experiment)."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+import yaml
+
+from experiments.harness.config import parse_override
+from experiments.harness.env import ROOT
+from experiments.harness.errors import ConfigError
+
+GROUPS = ("experiment", "model", "profile", "protocol", "trainer", "paths", "pde")
+
+
+def options(group: str, conf: Path = ROOT / "conf") -> list[str]:
+    """The choices of a config group: its files, and for models the least-squares variants composed in code."""
+    found = sorted(p.stem for p in (conf / group).glob("*.yaml"))
+    if group == "model":
+        from experiments.harness.variants import lsq_variants
+
+        found += sorted(lsq_variants(str(conf)))
+    return found
+
+
+def check_names(argv: list[str], conf: Path = ROOT / "conf") -> None:
+    """ConfigError (one line) for the first group choice in argv that conf/ does not have."""
+    overrides = [a for a in argv if "=" in a and not a.startswith("-") and not a.startswith("hydra")]
+    parsed = [parse_override(a) for a in overrides]
+    chosen = {p.key_or_group: p for p in parsed if p.package is None}
+    experiment = "fit2d"  # conf/config.yaml's default
+    if "experiment" in chosen and not chosen["experiment"].is_sweep_override():
+        experiment = chosen["experiment"].get_value_element_as_str()
+    for group in GROUPS:
+        override = chosen.get(group)
+        if override is None or override.is_delete():
+            continue
+        values = (
+            list(override.sweep_string_iterator())
+            if override.is_sweep_override()
+            else [override.get_value_element_as_str()]
+        )
+        valid = options(group, conf)
+        for value in values:
+            if value in valid:
+                continue
+            lineup = yaml.safe_load((conf / "lineup.yaml").read_text()).get(experiment) if group == "model" else None
+            shown = list(lineup) if lineup else valid
+            close = difflib.get_close_matches(value, shown, n=2) or difflib.get_close_matches(value, valid, n=2)
+            takes = f"experiment={experiment} takes" if lineup else f"conf/{group} has"
+            raise ConfigError(
+                f"{group}={value}: no such {group} ({takes} {', '.join(shown)})"
+                + (f"; did you mean {' or '.join(close)}?" if close else "")
+            )

@@ -11,4 +11,8 @@ if __name__ == "__main__":
         check_names(sys.argv[1:])  # before Hydra: a mistyped name is one line with the closest valid ones
     except ConfigError as e:
         exit_with(e)
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:  # Ctrl-C: what finished is in the store, a stopped trial has its checkpoint
+        print("interrupted: finished trials are kept; the same command resumes the rest", file=sys.stderr)
+        sys.exit(130)

@@ -118,3 +118,27 @@ def test_unreadable_and_stale_checkpoints_are_not_trusted(tmp_path):
     torn = run(tmp_path, store2, overrides)
     assert torn.returncode == 0 and "ignoring the unreadable checkpoint" in torn.stderr + torn.stdout
     same_training(finished(store2)[0], first)
+
+
+def test_ctrl_c_ends_a_sweep_in_one_line_with_exit_130_and_the_next_run_goes_on(tmp_path):
+    import signal
+    import subprocess
+    import time
+
+    from conftest import command
+
+    cmd = command(tmp_path, "experiment=fit1d", "model=mlp_tanh", "profile=smoke", "task.level=0,1",
+                  "scale.max_steps=4000", "trainer.progress=false", multirun=True)  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list((tmp_path / "store").glob("fit1d/*.json")):  # the first level's trial done, the second training
+        assert proc.poll() is None and time.monotonic() < deadline, "the sweep ended before it could be interrupted"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    err = proc.communicate(timeout=60)[1]
+    lines = [x for x in err.strip().splitlines() if not x.startswith("[")]  # Hydra's log lines aside
+    assert proc.returncode == 130 and len(lines) <= 3 and "Traceback" not in err, err[-2000:]
+    assert lines[-1] == "interrupted: finished trials are kept; the same command resumes the rest"
+    again = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0 and "skip fit1d/" in again.stderr + again.stdout
+    assert len(list((tmp_path / "store").glob("fit1d/*.json"))) == 2

@@ -27,9 +27,8 @@ def cwd(tmp_path):
 def test_misspelled_choice_lists_the_valid_ones(tmp_path, cwd, override, valid):
     r = subprocess.run(runner(tmp_path, override), cwd=cwd, capture_output=True, text=True, timeout=120)
     group, bad = override.split("=")
-    assert r.returncode != 0
-    assert f"Could not find '{group}/{bad}'" in r.stderr
-    assert f"Available options in '{group}'" in r.stderr and f"\t{valid}\n" in r.stderr
+    [line] = r.stderr.strip().splitlines()  # one line, before Hydra composes anything
+    assert r.returncode == 2 and line.startswith(f"error: {override}: no such {group} (") and f" {valid}" in line
     assert not (tmp_path / "store").exists() and os.listdir(cwd) == []
 
 

@@ -5,6 +5,7 @@ message is a dozen lines and lists every model of every experiment)."""
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 
 import yaml
@@ -16,18 +17,38 @@ from experiments.harness.errors import ConfigError
 GROUPS = ("experiment", "model", "profile", "protocol", "trainer", "paths", "pde")
 
 
-def options(group: str, conf: Path = ROOT / "conf") -> list[str]:
-    """The choices of a config group: its files, and for models the least-squares variants composed in code."""
-    found = sorted(p.stem for p in (conf / group).glob("*.yaml"))
+def options(group: str, dirs: list[Path]) -> list[str]:
+    """The choices of a config group in these config folders: their files, and for models the least-squares
+    variants composed in code."""
+    found = {p.stem for conf in dirs for p in (conf / group).glob("*.yaml")}
     if group == "model":
         from experiments.harness.variants import lsq_variants
 
-        found += sorted(lsq_variants(str(conf)))
-    return found
+        for conf in dirs:
+            found |= set(lsq_variants(str(conf)))
+    return sorted(found)
 
 
-def check_names(argv: list[str], conf: Path = ROOT / "conf") -> None:
-    """ConfigError (one line) for the first group choice in argv that conf/ does not have."""
+def conf_dirs(argv: list[str]) -> list[Path]:
+    """The config folders a command composes from: conf/ (or --config-path's), --config-dir's, hydra.searchpath's."""
+    dirs, extra = [ROOT / "conf"], []
+    for i, arg in enumerate(argv):
+        flag, _, value = arg.partition("=")
+        if flag in ("--config-path", "-cp", "--config-dir", "-cd") and not value and i + 1 < len(argv):
+            value = argv[i + 1]
+        if flag in ("--config-path", "-cp"):
+            dirs = [Path(value)]
+        elif flag in ("--config-dir", "-cd"):
+            extra.append(Path(value))
+        elif flag == "hydra.searchpath":
+            extra += [Path(p) for p in re.findall(r"file://([^,\]\s]+)", value)]
+    return dirs + extra
+
+
+def check_names(argv: list[str]) -> None:
+    """ConfigError (one line) for the first group choice in argv that its config folders do not have."""
+    dirs = conf_dirs(argv)
+    conf = dirs[0]
     overrides = [a for a in argv if "=" in a and not a.startswith("-") and not a.startswith("hydra")]
     parsed = [parse_override(a) for a in overrides]
     chosen = {p.key_or_group: p for p in parsed if p.package is None}
@@ -43,7 +64,7 @@ def check_names(argv: list[str], conf: Path = ROOT / "conf") -> None:
             if override.is_sweep_override()
             else [override.get_value_element_as_str()]
         )
-        valid = options(group, conf)
+        valid = options(group, dirs)
         for value in values:
             if value in valid:
                 continue

@@ -165,11 +165,11 @@ def added(cfg: DictConfig, overrides) -> list[str]:
 
     from experiments.harness.config import parse_override
 
-    found = []
-    for text in overrides:
-        override = parse_override(text)
+    found, parsed = [], [parse_override(text) for text in overrides]
+    replaced = {o.key_or_group for o in parsed if o.type == OverrideType.DEL}  # `~key +key=...`: a declared key anew
+    for text, override in zip(overrides, parsed):
         key = override.key_or_group
-        if override.type != OverrideType.ADD or override.package is not None or key.startswith("hydra") or "/" in key:
+        if key in replaced or override.type != OverrideType.ADD or override.package is not None or key.startswith("hydra") or "/" in key:
             continue
         parent, _, leaf = key.rpartition(".")
         node = OmegaConf.select(cfg, parent, default=None) if parent else cfg

@@ -32,6 +32,7 @@ import math
 
 import torch
 from torch import Tensor, nn
+from torch.func import functional_call
 
 from gmnm import functional as F
 from gmnm import fused as fz
@@ -41,6 +42,20 @@ from gmnm.utils import check_sizes
 
 PROJECTIONS = ("diag", "full", "ridge")
 MU_INITS = ("uniform", "grid", "normal")
+
+
+LOW_PRECISION = (torch.float16, torch.bfloat16)
+
+
+class _Laplacian(nn.Module):
+    """A layer's Laplacian as a module's forward, for torch.func.functional_call (low-precision inputs)."""
+
+    def __init__(self, layer: nn.Module):
+        super().__init__()
+        self.layer = layer
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.layer.laplacian(x)
 
 
 class GMNM(nn.Module):
@@ -219,6 +234,12 @@ class GMNM(nn.Module):
         (gmnm.functional.*_laplacian_factor); what a PDE loss needs, without double backward.
         """
         lead = self._check_input(x)
+        if x.dtype in LOW_PRECISION:
+            # a Laplacian's terms cancel (y^2 - 1, x^2-expanded distances): in float16 they overflow or vanish,
+            # so it is computed in float32 (gradients reach the layer's own parameters) and returned in x's dtype
+            own = {**dict(self.named_parameters()), **dict(self.named_buffers())}
+            wide = {f"layer.{k}": v.float() if v.is_floating_point() else v for k, v in own.items()}
+            return functional_call(_Laplacian(self), wide, (x.float(),)).to(x.dtype)
         x2 = x.reshape(-1, self.in_features)  # (N, d)
         if self.fused and self.projection == "diag":
             lap = DiagLaplacian.apply(x2, self.mu, self.scale, self.pi)[0]
@@ -254,6 +275,10 @@ class GMNM(nn.Module):
     def _check_input(self, x: Tensor) -> tuple[int, ...]:
         if x.dim() < 1 or x.shape[-1] != self.in_features:
             raise ValueError(f"GMNM expects inputs of shape (..., {self.in_features}), got {tuple(x.shape)}")
+        own = self.pi.dtype
+        if x.dtype != own and not torch.is_autocast_enabled(x.device.type):  # autocast mixes dtypes on purpose
+            raise TypeError(f"GMNM: the input is {x.dtype} and the layer {own}; convert one of them "
+                            f"(x.to({own}) or layer.to({x.dtype}))")  # fmt: skip
         return tuple(x.shape[:-1])
 
     def extra_repr(self) -> str:

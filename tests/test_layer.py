@@ -1,5 +1,6 @@
 """GMNM against hand-written float64 references of each reading of Eq. 3."""
 
+import copy
 import math
 
 import pytest
@@ -311,3 +312,27 @@ def test_far_gaussians_are_floored_not_subnormal():
 def test_every_reading_is_fused_unless_asked_not_to(projection):
     assert GMNM(3, 1, 4, projection=projection).fused
     assert "fused=False" in repr(GMNM(3, 1, 4, projection=projection, fused=False))
+
+
+@pytest.mark.parametrize("dtype,tolerance", [(torch.float16, 0.01), (torch.bfloat16, 0.05)])
+@pytest.mark.parametrize("projection", ["diag", "full", "ridge"])
+def test_a_low_precision_laplacian_is_computed_in_float32(dtype, tolerance, projection):
+    """In float16 the Laplacian's cancelling terms overflowed (NaN at a quarter of the points): computed in float32
+    and returned in the input's dtype, within the rounding of the parameters and the output; gradients flow."""
+    torch.manual_seed(0)
+    x = torch.rand(100, 2) * 2 - 1
+    layer = GMNM(2, 1, 900, projection=projection, dtype=torch.float32)
+    exact = copy.deepcopy(layer).double().laplacian(x.double())
+    low = layer.to(dtype)
+    lap = low.laplacian(x.to(dtype))
+    assert lap.dtype == dtype and torch.isfinite(lap).all()
+    assert (lap.double() - exact).norm() / exact.norm() < tolerance
+    lap.float().square().sum().backward()
+    assert low.pi.grad.dtype == dtype and torch.isfinite(low.pi.grad).all()
+
+
+def test_an_input_of_another_dtype_is_one_clear_error():
+    with pytest.raises(TypeError, match=r"GMNM: the input is torch.float64 and the layer torch.float32; convert one"):
+        GMNM(2, 1, 10, dtype=torch.float32)(torch.zeros(3, 2, dtype=torch.float64))
+    with torch.autocast("cpu", dtype=torch.bfloat16):  # autocast mixes dtypes on purpose: no error
+        GMNM(2, 1, 10, dtype=torch.float32)(torch.zeros(3, 2, dtype=torch.bfloat16))

@@ -160,3 +160,18 @@ def test_a_mistyped_name_is_one_line_with_the_closest(argv, expected):
 def test_a_mistyped_model_from_the_command_line_exits_2_before_hydra(tmp_path):
     line = refused(run(tmp_path, "experiment=fit2d", "model=gmmn"), tmp_path, "model=gmmn: no such model")
     assert line.endswith("did you mean gmnm?")
+
+
+def test_a_model_without_its_sizes_entry_names_the_entry_to_add():
+    from conftest import compose
+    from omegaconf import open_dict
+
+    from experiments.harness.config import check_model
+    from experiments.harness.errors import ConfigError
+
+    cfg = compose("experiment=fit2d", "model=kan")
+    with open_dict(cfg):
+        del cfg.sizes["kan"]  # a new model whose experiment file has no sizes for it
+    with pytest.raises(ConfigError, match=r"add sizes.kan to conf/experiment/fit2d.yaml") as error:
+        check_model(cfg)
+    assert "model.hidden" in str(error.value) and "\n" not in str(error.value)

@@ -133,6 +133,14 @@ def check_model(cfg: DictConfig) -> None:
             f"experiment={cfg.experiment_name} does not take model={cfg.model_name}; its models: "
             f"{', '.join(cfg.models)} (conf/lineup.yaml lists each experiment's models)"
         )
+    reads = [k for k, v in OmegaConf.to_container(cfg.model, resolve=False).items() if "${arch." in str(v)]
+    if reads and OmegaConf.select(cfg, "arch", default=None) is None:
+        size_of = OmegaConf.select(cfg, "size_of", default=None) or cfg.model_name
+        raise ConfigError(
+            f"model={cfg.model_name} reads its sizes from arch.* ({', '.join(f'model.{k}' for k in reads)}), and "
+            f"experiment={cfg.experiment_name} has none for it: add sizes.{size_of} to "
+            f"conf/experiment/{cfg.experiment_name}.yaml (docs/running.md, Adding a model)"
+        )
 
 
 def identity(config: dict, *, with_seed: bool = True) -> dict:

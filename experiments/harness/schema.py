@@ -169,7 +169,13 @@ def added(cfg: DictConfig, overrides) -> list[str]:
     replaced = {o.key_or_group for o in parsed if o.type == OverrideType.DEL}  # `~key +key=...`: a declared key anew
     for text, override in zip(overrides, parsed):
         key = override.key_or_group
-        if key in replaced or override.type != OverrideType.ADD or override.package is not None or key.startswith("hydra") or "/" in key:
+        if (
+            key in replaced
+            or override.type != OverrideType.ADD
+            or override.package is not None
+            or key.startswith("hydra")
+            or "/" in key
+        ):
             continue
         parent, _, leaf = key.rpartition(".")
         node = OmegaConf.select(cfg, parent, default=None) if parent else cfg

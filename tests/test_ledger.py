@@ -338,6 +338,12 @@ def test_the_forest_plot_draws_a_row_per_effect(tmp_path):
     assert shown and all(math.isfinite(float(r["effect"])) for r in shown)
     fig = forest.figure(rows, "quick")
     assert len(fig.axes[0].get_yticklabels()) == len(shown)
+    # every row marks the side where its claim holds: the arrow's tip below the threshold for "below" claims
+    arrows = [a for a in fig.axes[0].texts if getattr(a, "arrow_patch", None) is not None]  # rows drawn bottom up
+    sided = [r for r in reversed(shown) if r.get("direction") in ("below", "above")]
+    assert len(arrows) == len(sided) > 0
+    for r, a in zip(sided, arrows):
+        assert (a.xy[0] < a.xyann[0]) == (r["direction"] == "below")
     assert forest.figure(build([], PAPER, "quick"), "quick") is None  # nothing measured: no figure
 
 

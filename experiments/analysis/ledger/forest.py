@@ -3,7 +3,9 @@
 A row per (claim, case, protocol) that has an effect: the effect and its 95 % interval on a log axis, the
 claim's threshold (a grey tick), the paper's own effect from its tables (a black cross), the verdict as
 the colour, rows that are only indicative (a profile other than the paper's protocol, a CPU timing) drawn
-hollow. The paper's claims on top; our own questions (B) below a line, in their own words.
+hollow. The side of its threshold where each row's claim holds is marked on the row (a grey triangle pointing
+to it: below 1 for "GMNM's error is lower", above for "GMNM keeps improving"), since claims differ in it. The
+paper's claims on top; our own questions (B) below a line, in their own words.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import math
 from experiments.analysis import stats
 from experiments.analysis.ledger.render import is_ours
 
+SIDE = {"below": 1 / 3, "above": 3.0}  # the arrow's tip, a factor of the threshold (on the log axis)
 COLOURS = {stats.REPRODUCED: "tab:green", stats.CONTRADICTED: "tab:red", stats.INCONCLUSIVE: "tab:gray",
            stats.OURS_LOWER: "tab:blue", stats.OURS_HIGHER: "tab:orange", stats.SUPPORTED: "tab:olive",
            stats.REFUTED: "tab:purple"}  # fmt: skip
@@ -51,6 +54,10 @@ def figure(rows: list[dict], profile: str):
         threshold = _num(r.get("threshold"))
         threshold = threshold if math.isfinite(threshold) else 1.0  # a value claim: against the paper's number
         ax.plot([threshold], [y], "|", color="0.4", ms=9)
+        side = SIDE.get(r.get("direction"))
+        if side is not None:  # where the claim holds: the row's own reading direction
+            ax.annotate("", xy=(threshold * side, y), xytext=(threshold, y),
+                        arrowprops={"arrowstyle": "-|>", "color": "0.55", "lw": 0.8})  # fmt: skip
         paper = _num(r.get("paper"))
         if math.isfinite(paper) and r.get("paper_note"):  # an effect the paper's own tables give
             ax.plot([paper], [y], "x", color="k", ms=5)
@@ -75,6 +82,7 @@ def figure(rows: list[dict], profile: str):
     legend = [Line2D([], [], color=c, marker="o", ls="-", label=v) for v, c in COLOURS.items()]
     legend += [Line2D([], [], color="tab:gray", marker="o", mfc="white", ls="", label="indicative (hollow)"),
                Line2D([], [], color="0.4", marker="|", ls="", ms=9, label="the claim's threshold"),
+               Line2D([], [], color="0.55", marker=">", ls="-", ms=4, label="the side where the claim holds"),
                Line2D([], [], color="k", marker="x", ls="", label="the paper's own effect")]  # fmt: skip
     ax.legend(handles=legend, fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     ax.set_title(f"The claims under profile {profile}: {len(shown)} rows with an effect", fontsize=9)

@@ -30,3 +30,21 @@ def test_summary_and_winners():
     assert win["ours_best_model"] == "kan" and win["paper_best_model"] == "gmnm"
     assert win["agrees_with_paper"] is False
     assert win["log10_best_mlp_over_gmnm"] == pytest.approx(math.log10(100.0 / 2.0))
+
+
+def test_the_fitting_figure_says_what_its_lines_are(monkeypatch):
+    """Labelled axes, the line and band named in each title, runs counted in the legend, and each model its own
+    line style (GMNM and the RBF network overlap at some levels)."""
+    from experiments.fitting import report
+
+    monkeypatch.setattr(report, "_plot_target", lambda ax, task: None)  # the target panel needs a real task
+    figure = report.figure
+
+    records = [fake(m, 1, s, t) for m, t in (("gmnm", 1.0), ("kan", 1.1), ("mlp_relu", 5.0)) for s in (0, 1)]
+    fig = figure(records)
+    _, train, test = fig.axes[:3]
+    for ax, split in ((train, "train"), (test, "test")):
+        assert ax.get_ylabel() == f"{split} MSE (log scale)" and ax.get_xlabel() == "step"
+        assert "line: mean over runs, band: min to max" in ax.get_title()
+        assert len({line.get_linestyle() for line in ax.lines}) == 3
+    assert all(t.get_text().endswith("2 runs)") for t in test.get_legend().get_texts())

@@ -16,7 +16,7 @@ import torch
 
 from experiments.fitting.targets import LEVELS, target
 from experiments.harness.family import Context, FamilyReport, Section
-from experiments.harness.figures import plot_band
+from experiments.harness.figures import STYLES, plot_band
 from experiments.harness.records import TRAINED, by_kind, by_row, color, config_value, label
 from experiments.harness.summary import curve_band, first, frame, glance_row, summarize
 
@@ -110,13 +110,15 @@ def figure(records: list[dict], kind: str = "as written"):
         recs = [r for r in records if config_value(r, "task.level") == level]
         _plot_target(row[0], recs[0]["config"]["task"])
         for ax, split in zip(row[1:], ("train", "test")):
-            for _, group in by_row(recs):
+            for i, (_, group) in enumerate(by_row(recs)):
                 finished = [r for r in group if r["status"] == "complete"] or group
                 band = curve_band(finished, f"{split}_mse")
-                name = f"{label(group[0])} ({group[0]['summary']['n_params']:,} params)"
-                plot_band(ax, band["step"], band, color(group[0]), name)
+                name = f"{label(group[0])} ({group[0]['summary']['n_params']:,} params, {len(finished)} runs)"
+                plot_band(ax, band["step"], band, color(group[0]), name, STYLES[i % len(STYLES)])
             ax.set_yscale("log")
-            ax.set_title(f"level {level}: {split} MSE ({kind})")
+            ax.set_title(f"level {level}: {split.upper()} MSE ({kind}); line: mean over runs, band: min to max",
+                         fontsize=9)  # fmt: skip
+            ax.set_ylabel(f"{split} MSE (log scale)")
             ax.set_xlabel("step")
             ax.grid(alpha=0.3)
         row[2].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)

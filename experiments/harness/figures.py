@@ -8,10 +8,12 @@ import numpy as np
 
 from experiments.harness.summary import curve_band
 
+STYLES = ("-", "--", "-.", ":")  # a row's line style by its place: models whose curves overlap stay apart
 
-def plot_band(ax, x, band: dict[str, np.ndarray], color, label: str) -> None:
+
+def plot_band(ax, x, band: dict[str, np.ndarray], color, label: str, style: str = "-") -> None:
     """The mean line of a `curve_band` with its min-max band shaded in the same colour."""
-    ax.plot(x, band["mean"], color=color, lw=1.4, label=label)
+    ax.plot(x, band["mean"], color=color, lw=1.4, ls=style, label=label)
     ax.fill_between(x, band["low"], band["high"], color=color, alpha=0.2, lw=0)
 
 

@@ -23,7 +23,7 @@ import pandas as pd
 from experiments.harness.config import digest
 from experiments.harness.env import ROOT
 from experiments.harness.family import Context, FamilyReport, Section
-from experiments.harness.figures import plot_band
+from experiments.harness.figures import STYLES, plot_band
 from experiments.harness.records import by_kind, by_row, color, label
 from experiments.harness.summary import by_model, curve_band, first, frame, glance_row, paper_best, summarize
 from experiments.poisson import widths
@@ -32,9 +32,9 @@ PAPER_PROBLEM = "sinsin"  # conf/pde/sinsin.yaml: Eq. 4, the problem of Table 1
 TABLE1 = "table1_poisson"  # results/paper
 PROBLEM_KEYS = ("_target_", "exact", "source", "boundary", "domain")
 PANELS = (
-    ("l2", "(a) L2 error: MSE of f on the 101 x 101 mesh"),
-    ("bc_mse", "(b) boundary MSE"),
-    ("pde_mse", "(c) PDE residual MSE"),
+    ("l2", '(a) mesh MSE of f (the paper\'s "L2 error"), 101 x 101 mesh', "mesh MSE"),
+    ("bc_mse", "(b) boundary MSE", "boundary MSE"),
+    ("pde_mse", "(c) PDE residual MSE", "PDE residual MSE"),
 )
 NOTES = {
     "kan": "pykan 0.2.8 with grid 5, k 3 (its PDE example); no integer grid gives 10,600 "
@@ -133,21 +133,23 @@ def figure(records: list[dict], suptitle: str = ""):
 
     n_phases = 1 + max(row["phase"] for r in records for row in r["history"])
     fig, axes = plt.subplots(3, n_phases, figsize=(5 * n_phases, 9), sharey="row", squeeze=False)
-    for _, recs in by_row(records):
+    for i, (_, recs) in enumerate(by_row(records)):
         done = [r for r in recs if r["status"] == "complete"] or recs
         for col in range(n_phases):
             if col and not any(row["phase"] == col for r in done for row in r["history"]):
                 continue  # a model without this phase (the least-squares head has one)
             part = _phase(done, col)
-            for ax, (metric, title) in zip(axes[:, col], PANELS):
+            for ax, (metric, title, axis) in zip(axes[:, col], PANELS):
                 band = curve_band(part, metric)
                 plot_band(
                     ax,
                     band["step"],
                     band,
                     color(recs[0]),
-                    f"{label(recs[0])} ({recs[0]['summary']['n_params']:,} params)",
+                    f"{label(recs[0])} ({recs[0]['summary']['n_params']:,} params, {len(done)} runs)",
+                    STYLES[i % len(STYLES)],
                 )
+                ax.set_ylabel(f"{axis} (log scale)", fontsize=8)
                 ax.set_title(f"{title}, {('Adam', 'L-BFGS')[col] if n_phases == 2 else ''}", fontsize=9)
     for ax in axes.flat:
         ax.set_yscale("log")
@@ -155,7 +157,7 @@ def figure(records: list[dict], suptitle: str = ""):
     for col in range(n_phases):
         axes[-1, col].set_xlabel("step" if col == 0 else "step (one L-BFGS step: up to 20 iterations)")
     axes[0, -1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)  # beside the curves
-    fig.suptitle(suptitle, fontsize=10)
+    fig.suptitle(f"{suptitle}\nline: mean over runs, band: min to max", fontsize=10)
     fig.tight_layout()
     return fig
 

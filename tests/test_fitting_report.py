@@ -45,6 +45,8 @@ def test_the_fitting_figure_says_what_its_lines_are(monkeypatch):
     _, train, test = fig.axes[:3]
     for ax, split in ((train, "train"), (test, "test")):
         assert ax.get_ylabel() == f"{split} MSE (log scale)" and ax.get_xlabel() == "step"
-        assert "line: mean over runs, band: min to max" in ax.get_title()
+        assert ax.get_title() == f"level 1: {split} MSE (as written)"
         assert len({line.get_linestyle() for line in ax.lines}) == 3
-    assert all(t.get_text().endswith("2 runs)") for t in test.get_legend().get_texts())
+    legend = test.get_legend()
+    assert legend.get_title().get_text() == "line: mean over runs\nband: min to max"
+    assert all(t.get_text().endswith("2 runs)") for t in legend.get_texts())

@@ -116,12 +116,12 @@ def figure(records: list[dict], kind: str = "as written"):
                 name = f"{label(group[0])} ({group[0]['summary']['n_params']:,} params, {len(finished)} runs)"
                 plot_band(ax, band["step"], band, color(group[0]), name, STYLES[i % len(STYLES)])
             ax.set_yscale("log")
-            ax.set_title(f"level {level}: {split.upper()} MSE ({kind}); line: mean over runs, band: min to max",
-                         fontsize=9)  # fmt: skip
+            ax.set_title(f"level {level}: {split} MSE ({kind})", fontsize=10)
             ax.set_ylabel(f"{split} MSE (log scale)")
             ax.set_xlabel("step")
             ax.grid(alpha=0.3)
-        row[2].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
+        row[2].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0,
+                      title="line: mean over runs\nband: min to max", title_fontsize=7)  # fmt: skip
     fig.tight_layout()
     return fig
 

@@ -128,10 +128,17 @@ def test_ctrl_c_ends_a_sweep_in_one_line_with_exit_130_and_the_next_run_goes_on(
     from conftest import command
 
     cmd = command(tmp_path, "experiment=fit1d", "model=mlp_tanh", "profile=smoke", "task.level=0,1",
-                  "scale.max_steps=4000", "trainer.progress=false", multirun=True)  # fmt: skip
+                  "scale.max_steps=4000", "trainer.progress=false", "trainer.checkpoint_every_s=0.2",
+                  multirun=True)  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while not list((tmp_path / "store").glob("fit1d/*.json")):  # the first level's trial done, the second training
+    deadline = time.monotonic() + 180
+    store = tmp_path / "store" / "fit1d"
+
+    def training_the_second() -> bool:  # the first level's record written and the second's checkpoint saved:
+        done = {p.stem for p in store.glob("*.json")}  # mid-training, not mid-launch
+        return bool(done) and any(p.name[1:-5] not in done for p in store.glob(".*.ckpt"))
+
+    while not training_the_second():
         assert proc.poll() is None and time.monotonic() < deadline, "the sweep ended before it could be interrupted"
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)

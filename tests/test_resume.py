@@ -127,9 +127,10 @@ def test_ctrl_c_ends_a_sweep_in_one_line_with_exit_130_and_the_next_run_goes_on(
 
     from conftest import command
 
-    cmd = command(tmp_path, "experiment=fit1d", "model=mlp_tanh", "profile=smoke", "task.level=0,1",
-                  "scale.max_steps=4000", "trainer.progress=false", "trainer.checkpoint_every_s=0.2",
-                  multirun=True)  # fmt: skip
+    # a short trial, then one of 2,000 steps (seconds even on a fast machine) to interrupt
+    cmd = command(tmp_path, "experiment=fit1d", "model=mlp_tanh", "profile=smoke", "task.level=0",
+                  "scale.steps=0.01,0.1", "scale.max_steps=2000", "trainer.progress=false",
+                  "trainer.checkpoint_every_s=0.2", multirun=True)  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 180
     store = tmp_path / "store" / "fit1d"

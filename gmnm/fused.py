@@ -14,11 +14,11 @@ each parameter's gradient is a sum over points that factorises through the outpu
 
     sum_n g_ni (W pi)_ni A_nk = sum_j pi_ji (g^T (W_j * A))_ik,
 
-one (m, N) x (N, out (2d+1)) product instead of the (N, m) products and matmuls of autograd. Gaussians are floored at eps^2 of the dtype (1.4e-14 in
-float32, 4.9e-32 in float64; the smallest normal number where that is larger): exp of an
-argument whose result is subnormal is many times slower on x86 than of one near 0 (far-apart
-centres would be the bottleneck: benchmarks/layer.py), and no output moves by more than m eps^2 |pi|. That is the memory and the matmul count of a
-Linear-activation-Linear block of width m. The Gaussians are also returned as an output (the
+one (m, N) x (N, out (2d+1)) product instead of the (N, m) products and matmuls of autograd. Gaussians
+are floored at eps^2 of the dtype (or its smallest normal number where that is larger): exp of an
+argument whose result is subnormal is many times slower on x86 than of one near 0 (far-apart centres
+would be the bottleneck: `python -m benchmarks.layer` times it), and no output moves by more than
+m eps^2 |pi|. That is the memory and the matmul count of a Linear-activation-Linear block of width m. The Gaussians are also returned as an output (the
 layer drops them), so that autograd can differentiate the backward itself: double backward
 (gradient penalties, an autograd Laplacian) stays exact. `generate_vmap_rule` lets torch.func
 vmap these Functions (a stack of seeds trained as one computation).
@@ -50,17 +50,23 @@ def _features(x: Tensor) -> Tensor:
     return torch.cat([x.square(), x, torch.ones_like(x[:, :1])], dim=1)  # (N, 2d+1)
 
 
-def _weights(mu: Tensor, s_pow: Tensor) -> Tensor:
-    """[s^p, -2 s^p mu, sum_k s^p mu^2] (m, 2d+1): z^T diag(s^p) z = A(x) @ this^T."""
-    return torch.cat([s_pow, -2 * s_pow * mu, (s_pow * mu.square()).sum(-1, keepdim=True)], dim=1)
+def _weights(mu: Tensor, s_pow: Tensor, c: float) -> Tensor:
+    """c [s^p, -2 s^p mu, sum_k s^p mu^2] (m, 2d+1): c z^T diag(s^p) z = A(x) @ this^T. The factor c is folded
+    into the columns (-1/2 makes the middle one s^p mu as it is), and each pass over (m, d) is counted: at
+    d ~ N they cost as much as the matmuls (`python -m benchmarks.layer`, d = 256)."""
+    s_mu = s_pow * mu
+    middle = s_mu if c == -0.5 else s_mu * (-2 * c)
+    return torch.cat([s_pow * c, middle, (s_mu * mu).sum(-1, keepdim=True) * c], dim=1)
 
 
-def _chain(d: int, x: Tensor, mu: Tensor, s_pow: Tensor, d_a: Tensor | None, d_b: Tensor):
-    """Gradients of A(x) @ _weights(mu, s_pow)^T pulled back to x, mu and s_pow, from those to A and B."""
+def _chain(d: int, x: Tensor, mu: Tensor, s_pow: Tensor, c: float, d_a: Tensor | None, d_b: Tensor):
+    """Gradients of A(x) @ _weights(mu, s_pow, c)^T pulled back to x, mu and s_pow, from those to A and B:
+    d s^p = c (dB1 - mu (2 dB2 - mu dB3)), d mu = -2c s^p (dB2 - mu dB3)."""
     db1, db2, db3 = d_b[:, :d], d_b[:, d : 2 * d], d_b[:, 2 * d :]  # (m, d), (m, d), (m, 1)
-    dx = None if d_a is None else 2 * x * d_a[:, :d] + d_a[:, d : 2 * d]
-    d_s_pow = db1 - 2 * mu * db2 + mu.square() * db3
-    dmu = -2 * s_pow * db2 + 2 * s_pow * mu * db3
+    dx = None if d_a is None else torch.addcmul(d_a[:, d : 2 * d], x, d_a[:, :d], value=2)
+    u = torch.addcmul(db2, mu, db3, value=-1)  # dB2 - mu dB3
+    d_s_pow = torch.addcmul(db1, mu, u.add(db2), value=-1).mul_(c)
+    dmu = s_pow * u if c == -0.5 else (s_pow * u).mul_(-2 * c)
     return dx, dmu, d_s_pow
 
 
@@ -76,10 +82,10 @@ def _over_points(t: Tensor, a: Tensor) -> Tensor:
     return (a.T @ t).T
 
 
-def _factorised(ctx, out: int, d: int, *extra_grads) -> bool:
-    """Whether backward may take the factorised path: no gradient for x or for the Function's
-    extra outputs (those need (N, m) tensors), and few outputs (it costs out (2d+1) columns)."""
-    k = 2 * d + 1
+def _factorised(ctx, out: int, k: int, *extra_grads) -> bool:
+    """Whether backward may take the factorised path: no gradient for the first input (x, or the features A)
+    or for the Function's extra outputs (those need (N, m) tensors), and few outputs: it costs out K columns
+    (K features: 2d + 1 for diag) where the (N, m) path costs about 2 (out + K)."""
     return not ctx.needs_input_grad[0] and all(e is None for e in extra_grads) and out * k <= 2 * (out + k)
 
 
@@ -90,7 +96,7 @@ class DiagMixture(torch.autograd.Function):
 
     @staticmethod
     def forward(x: Tensor, mu: Tensor, scale: Tensor, pi: Tensor):
-        g = _exp_floored(_features(x) @ (-0.5 * _weights(mu, scale.square())).T)  # (N, m)
+        g = _exp_floored(_features(x) @ _weights(mu, scale.square(), -0.5).T)  # (N, m): -y^2 / 2, exponentiated
         return g @ pi.T, g
 
     @staticmethod
@@ -106,7 +112,7 @@ class DiagMixture(torch.autograd.Function):
         w = grad_out if grad_out is not None else g.new_zeros(g.shape[0], pi.shape[0])  # (N, out)
         a, s2 = _features(x), scale.square()
         d_a = None
-        if _factorised(ctx, pi.shape[0], d, grad_g):
+        if _factorised(ctx, pi.shape[0], 2 * d + 1, grad_g):
             r = _contract(g, w, a)  # (m, out, 2d+1)
             d_arg_b = torch.einsum("jm,mjk->mk", pi, r)  # sum_n [d/d(-y^2/2)]_ni a_nk
             dpi = r[:, :, -1].T  # a's last column is 1: sum_n w_nj g_ni
@@ -115,9 +121,9 @@ class DiagMixture(torch.autograd.Function):
             d_arg = dg * g  # d/d(-y^2/2) of its exp
             d_arg_b, dpi = _over_points(d_arg, a), w.T @ g
             if ctx.needs_input_grad[0]:
-                d_a = d_arg @ (-0.5 * _weights(mu, s2))
-        dx, dmu, ds2 = _chain(d, x, mu, s2, d_a, -0.5 * d_arg_b)
-        return dx, dmu, 2 * scale * ds2, dpi
+                d_a = d_arg @ _weights(mu, s2, -0.5)
+        dx, dmu, ds2 = _chain(d, x, mu, s2, -0.5, d_a, d_arg_b)
+        return dx, dmu, (scale * ds2).mul_(2), dpi
 
 
 class DiagLaplacian(torch.autograd.Function):
@@ -130,8 +136,8 @@ class DiagLaplacian(torch.autograd.Function):
     def forward(x: Tensor, mu: Tensor, scale: Tensor, pi: Tensor):
         s2 = scale.square()
         a = _features(x)
-        g = _exp_floored(a @ (-0.5 * _weights(mu, s2)).T)  # (N, m)
-        h = torch.addmm(-s2.sum(-1), a, _weights(mu, s2.square()).T).mul_(g)  # (N, m): g c
+        g = _exp_floored(a @ _weights(mu, s2, -0.5).T)  # (N, m)
+        h = torch.addmm(-s2.sum(-1), a, _weights(mu, s2.square(), 1.0).T).mul_(g)  # (N, m): g c
         return h @ pi.T, g, h
 
     @staticmethod
@@ -148,7 +154,7 @@ class DiagLaplacian(torch.autograd.Function):
         a, s2 = _features(x), scale.square()
         s4 = s2.square()
         d_a = None
-        if _factorised(ctx, pi.shape[0], d, grad_g, grad_h):
+        if _factorised(ctx, pi.shape[0], 2 * d + 1, grad_g, grad_h):
             # d/dh = W pi; through h = g c: d/d(-y^2/2) = (W pi) h, d/dc = (W pi) g
             r_h = _contract(h, w, a)  # (m, out, 2d+1)
             d_arg_b = torch.einsum("jm,mjk->mk", pi, r_h)
@@ -161,9 +167,9 @@ class DiagLaplacian(torch.autograd.Function):
             d_arg, d_c = dg * g, dh * g
             d_arg_b, d_c_b, dpi = _over_points(d_arg, a), _over_points(d_c, a), w.T @ h
             if ctx.needs_input_grad[0]:
-                d_a = d_arg @ (-0.5 * _weights(mu, s2)) + d_c @ _weights(mu, s4)
-        dx, dmu2, ds2 = _chain(d, x, mu, s2, d_a, -0.5 * d_arg_b)
-        _, dmu4, ds4 = _chain(d, x, mu, s4, None, d_c_b)
+                d_a = d_arg @ _weights(mu, s2, -0.5) + d_c @ _weights(mu, s4, 1.0)
+        dx, dmu2, ds2 = _chain(d, x, mu, s2, -0.5, d_a, d_arg_b)
+        _, dmu4, ds4 = _chain(d, x, mu, s4, 1.0, None, d_c_b)
         ds2 = ds2 - d_c_b[:, -1:]  # c has -sum_k s_k^2; a's last column is 1: sum_n d/dc_ni
         return dx, dmu2 + dmu4, 2 * scale * ds2 + 4 * scale * s2 * ds4, dpi
 
@@ -210,11 +216,7 @@ class QuadraticMixture(torch.autograd.Function):
         a, b, pi, g = ctx.saved_tensors
         w = grad_out if grad_out is not None else g.new_zeros(g.shape[0], pi.shape[0])  # (N, out)
         da = None
-        if (
-            not ctx.needs_input_grad[0]
-            and grad_g is None
-            and pi.shape[0] * a.shape[1] <= 2 * (pi.shape[0] + a.shape[1])
-        ):
+        if _factorised(ctx, pi.shape[0], a.shape[1], grad_g):
             r = _contract(g, w, a)  # (m, out, K)
             d_arg_b, dpi = torch.einsum("jm,mjk->mk", pi, r), r[:, :, -1].T  # a's last column is 1
         else:
@@ -249,8 +251,7 @@ class QuadraticLaplacian(torch.autograd.Function):
         a, b2, b4, pi, g, h = ctx.saved_tensors
         w = grad_out if grad_out is not None else g.new_zeros(g.shape[0], pi.shape[0])  # (N, out)
         da = None
-        few = pi.shape[0] * a.shape[1] <= 2 * (pi.shape[0] + a.shape[1])
-        if not ctx.needs_input_grad[0] and grad_g is None and grad_h is None and few:
+        if _factorised(ctx, pi.shape[0], a.shape[1], grad_g, grad_h):
             r_h = _contract(h, w, a)  # (m, out, K): d/d(-y^2/2) = (W pi) h, d/dc = (W pi) g
             d_arg_b = torch.einsum("jm,mjk->mk", pi, r_h)
             d_c_b = torch.einsum("jm,mjk->mk", pi, _contract(g, w, a))
@@ -330,8 +331,7 @@ class RidgeLaplacian(torch.autograd.Function):
     def backward(ctx, grad_out, grad_g, grad_u, grad_nv):
         a, b, p2, pi, g, u, nv = ctx.saved_tensors
         w = grad_out if grad_out is not None else g.new_zeros(g.shape[0], pi.shape[0])  # (N, out)
-        few = pi.shape[0] * a.shape[1] <= 2 * (pi.shape[0] + a.shape[1])
-        if not ctx.needs_input_grad[0] and grad_g is None and grad_u is None and grad_nv is None and few:
+        if _factorised(ctx, pi.shape[0], a.shape[1], grad_g, grad_u, grad_nv):
             # d/dy_ni = -sum_j W_nj pi_ji p2_i nv_ni factorises through W: no (N, m) product
             db = -p2[:, None] * torch.einsum("jm,mjk->mk", pi, _contract(nv, w, a))
             w_u = _over_points(u, w)  # (m, out): sum_n u_ni W_nj

@@ -45,6 +45,9 @@ MU_INITS = ("uniform", "grid", "normal")
 
 
 LOW_PRECISION = (torch.float16, torch.bfloat16)
+# fused="auto" on a CPU: points x components from which the fused path is the faster; below it the call is
+# per-op overhead, where the readable path's fewer Python-level steps win (`python -m benchmarks.layer`).
+FUSED_MIN_WORK = 10_000
 
 
 class _Laplacian(nn.Module):
@@ -79,9 +82,11 @@ class GMNM(nn.Module):
             by sqrt(d) so that y^2 stays O(1) rather than O(d) when d is large.
         sigma_scale: multiplies that initial width (sigma_init's, or the default spacing's): the
             width relative to the centre spacing, a knob tuning can search without knowing m or d.
-        fused: compute the output and the Laplacian with the fused autograd Functions of
+        fused: True computes the output and the Laplacian with the fused autograd Functions of
             gmnm.fused, for every reading (same values and gradients, the memory of an MLP block);
-            False uses the readable path of gmnm.functional, against which they are tested.
+            False uses the readable path of gmnm.functional, against which they are tested; "auto"
+            (the default) takes the fused path on a GPU and, on a CPU, from FUSED_MIN_WORK points x
+            components up, where its per-call overhead is paid back (`python -m benchmarks.layer`).
     """
 
     def __init__(
@@ -97,7 +102,7 @@ class GMNM(nn.Module):
         mu_range: tuple[float, float] = (-1.0, 1.0),
         sigma_init: float | None = None,
         sigma_scale: float = 1.0,
-        fused: bool = True,
+        fused: bool | str = "auto",
         device=None,
         dtype=None,
     ):
@@ -123,6 +128,8 @@ class GMNM(nn.Module):
             raise ValueError(f"GMNM: rank must be a positive integer, got {rank!r}")
         if mu_init == "grid":
             _grid_side(n_components, in_features)  # fail at construction, not at reset
+        if fused not in (True, False, "auto"):
+            raise ValueError(f"GMNM: fused must be True, False or 'auto', got {fused!r}")
 
         self.in_features, self.out_features, self.n_components = in_features, out_features, n_components
         self.projection, self.rank, self.trainable_mu = projection, rank, trainable_mu
@@ -195,12 +202,13 @@ class GMNM(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         lead = self._check_input(x)
         x2 = x.reshape(-1, self.in_features)  # (N, d), N = prod(lead)
-        if self.fused and self.projection == "diag":
+        fused = self._fused_for(x2)
+        if fused and self.projection == "diag":
             out = DiagMixture.apply(x2, self.mu, self.scale, self.pi)[0]  # (N, out)
-        elif self.fused and self.projection == "full":
+        elif fused and self.projection == "full":
             a, q = fz.quadratic_features(x2), self._precision()
             out = fz.QuadraticMixture.apply(a, fz.quadratic_weights(self.mu, q), self.pi)[0]
-        elif self.fused:
+        elif fused:
             out = fz.RidgeMixture.apply(*self._ridge_affine(x2), self.pi)[0]
         else:
             out = self._responses(x2) @ self.pi.T  # (N, out): relaxed mixture, Eq. 1 with pi unconstrained
@@ -241,13 +249,14 @@ class GMNM(nn.Module):
             wide = {f"layer.{k}": v.float() if v.is_floating_point() else v for k, v in own.items()}
             return functional_call(_Laplacian(self), wide, (x.float(),)).to(x.dtype)
         x2 = x.reshape(-1, self.in_features)  # (N, d)
-        if self.fused and self.projection == "diag":
+        fused = self._fused_for(x2)
+        if fused and self.projection == "diag":
             lap = DiagLaplacian.apply(x2, self.mu, self.scale, self.pi)[0]
-        elif self.fused and self.projection == "full":  # lap f / f = z^T Q^2 z - tr Q
+        elif fused and self.projection == "full":  # lap f / f = z^T Q^2 z - tr Q
             a, q = fz.quadratic_features(x2), self._precision()
             b2, b4 = fz.quadratic_weights(self.mu, q), fz.quadratic_weights(self.mu, q @ q)
             lap = fz.QuadraticLaplacian.apply(a, b2, b4, -q.diagonal(dim1=-2, dim2=-1).sum(-1), self.pi)[0]
-        elif self.fused:  # lap f / f = (y^2 - 1) |p|^2
+        elif fused:  # lap f / f = (y^2 - 1) |p|^2
             lap = fz.RidgeLaplacian.apply(*self._ridge_affine(x2), self.proj.square().sum(-1), self.pi)[0]
         else:
             lap = self.gaussian_laplacians(x2) @ self.pi.T
@@ -289,7 +298,13 @@ class GMNM(nn.Module):
         if self.projection == "full":
             s += f", rank={self.rank}"
         s += f", trainable_mu={self.trainable_mu}, bias={self.bias is not None}"
-        return s + ("" if self.fused else ", fused=False")
+        return s + ("" if self.fused == "auto" else f", fused={self.fused}")
+
+    def _fused_for(self, x2: Tensor) -> bool:
+        """Whether this call takes the fused path: both are exact, and the faster one is picked by size."""
+        if self.fused != "auto":
+            return self.fused
+        return x2.is_cuda or x2.shape[0] * self.n_components >= FUSED_MIN_WORK
 
 
 def _grid_side(m: int, d: int) -> int:

@@ -199,7 +199,7 @@ def _pair(bias, trainable_mu, seed=0, projection="diag", rank=None):
     """A fused GMNM and a readable one with the same parameters, moved off their initial values."""
     torch.manual_seed(seed)
     kw = dict(bias=bias, trainable_mu=trainable_mu, projection=projection, rank=rank)
-    fast = GMNM(3, 2, 7, sigma_init=0.7, **kw)
+    fast = GMNM(3, 2, 7, sigma_init=0.7, fused=True, **kw)
     with torch.no_grad():
         for p in fast.parameters():
             p.add_(0.3 * torch.randn_like(p))
@@ -296,7 +296,7 @@ def test_the_fused_quadratic_form_is_the_readable_one():
 
 
 def test_far_gaussians_are_floored_not_subnormal():
-    layer = GMNM(1, 1, 2, sigma_init=0.01).float()
+    layer = GMNM(1, 1, 2, sigma_init=0.01, fused=True).float()
     with torch.no_grad():
         layer.mu.copy_(torch.tensor([[0.0], [50.0]]))
         layer.pi.fill_(1.0)
@@ -308,10 +308,28 @@ def test_far_gaussians_are_floored_not_subnormal():
     assert out == pytest.approx(1.0 + torch.finfo(torch.float32).eps ** 2, rel=1e-6)
 
 
-@pytest.mark.parametrize("projection", ["full", "ridge"])
-def test_every_reading_is_fused_unless_asked_not_to(projection):
-    assert GMNM(3, 1, 4, projection=projection).fused
-    assert "fused=False" in repr(GMNM(3, 1, 4, projection=projection, fused=False))
+@pytest.mark.parametrize("projection", ["diag", "full", "ridge"])
+def test_the_fused_path_is_taken_from_its_size_up_unless_asked(projection, monkeypatch):
+    from gmnm import fused as fz
+    from gmnm import layer as gl
+
+    taken = []
+    for name in ("DiagMixture", "QuadraticMixture", "RidgeMixture"):  # record which Function a call reaches
+        fn = getattr(fz, name)
+        monkeypatch.setattr(fn, "apply", lambda *a, _f=fn.apply: taken.append(True) or _f(*a))
+    m = 100
+    small, large = torch.randn(gl.FUSED_MIN_WORK // m - 1, 3), torch.randn(gl.FUSED_MIN_WORK // m, 3)
+    auto = GMNM(3, 1, m, projection=projection)
+    auto(small)
+    assert not taken and "fused" not in repr(auto)
+    auto(large)
+    assert len(taken) == 1
+    GMNM(3, 1, m, projection=projection, fused=True)(small)
+    assert len(taken) == 2
+    GMNM(3, 1, m, projection=projection, fused=False)(large)
+    assert len(taken) == 2 and "fused=False" in repr(GMNM(3, 1, 4, projection=projection, fused=False))
+    with pytest.raises(ValueError, match="fused must be True, False or 'auto', got 'yes'"):
+        GMNM(3, 1, 4, fused="yes")
 
 
 @pytest.mark.parametrize("dtype,tolerance", [(torch.float16, 0.01), (torch.bfloat16, 0.05)])

@@ -82,6 +82,14 @@ def cardinal(k: int) -> tuple[tuple[float, ...], ...]:
     return tuple(tuple(float(b[q][p]) for q in range(k + 1)) for p in range(k + 1))
 
 
+@functools.cache
+def cardinal_matrix(k: int, dtype: torch.dtype, device: torch.device) -> Tensor:
+    """cardinal(k) as a tensor, built once per order, dtype and device: a per-call torch.tensor would copy
+    from the host in every forward (and every L-BFGS closure) on a GPU."""
+    with torch.inference_mode(False):  # an ordinary tensor even if first built under inference mode
+        return torch.tensor(cardinal(k), dtype=dtype, device=device)
+
+
 def uniform_bases(x: Tensor, start: Tensor, step: Tensor, n: int, k: int) -> tuple[Tensor, Tensor]:
     """(N, d) inputs on a uniform grid of n knots start + i step ((d,) each) -> ((N, d, k + 1) the non-zero
     bases t - k .. t of each input, (N, d) its interval t, clamped to 0 .. n - 2; bases are 0 outside)."""
@@ -93,6 +101,6 @@ def uniform_bases(x: Tensor, start: Tensor, step: Tensor, n: int, k: int) -> tup
     powers = [torch.ones_like(u), u]
     for _ in range(2, k + 1):
         powers.append(powers[-1] * u)
-    m = torch.tensor(cardinal(k), dtype=x.dtype, device=x.device)  # (k + 1, k + 1)
+    m = cardinal_matrix(k, x.dtype, x.device)  # (k + 1, k + 1)
     b = (torch.stack(powers[: k + 1], -1) @ m) * inside  # (N, d, k + 1)
     return b, clamped.long()

@@ -55,12 +55,12 @@ def main(argv=None) -> None:
     for _ in range(args.rounds):
         for name, (step, _) in runs.items():
             if device.type == "cuda":
-                torch.cuda.synchronize()
+                torch.cuda.synchronize(device)
             t0 = time.perf_counter()
             for _ in range(args.steps):
                 step()
             if device.type == "cuda":
-                torch.cuda.synchronize()
+                torch.cuda.synchronize(device)
             times[name].append(1000 * (time.perf_counter() - t0) / args.steps)
     base = statistics.median(times["pinn"])
     print(

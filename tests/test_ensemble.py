@@ -145,3 +145,51 @@ def test_a_sweep_killed_inside_a_group_is_completed_by_rerunning(tmp_path):
     assert all(before[rec["key"]] == rec for rec in after if rec["key"] in before)  # not re-run
     leftovers = [p for p in (tmp_path / "store").rglob("*") if p.is_file() and not p.name.endswith(".json")]
     assert len(leftovers) <= 1  # at most the temporary file of a record being written at the kill
+
+
+class _ImageLoss:
+    """A task's loss for the ensemble: cross-entropy of a classifier, or the MSE of a reconstruction."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+
+    def loss(self, model, batch):
+        import torch.nn.functional as F
+
+        x, y = batch
+        out = model(x)
+        return F.cross_entropy(out, y) if self.kind == "classify" else F.mse_loss(out, x)
+
+
+@pytest.mark.parametrize("kind", ["classify", "reconstruct"])
+def test_image_models_train_stacked_and_each_seed_gets_its_own_gradient(kind):
+    """Channels-last strides cannot be queried under vmap: a stacked CNN or autoencoder runs in the default
+    layout (prepare_for_vmap), and each seed's gradient is the one it gets trained alone."""
+    import torch
+
+    from baselines.autoencoder import AutoEncoder
+    from baselines.cnn import CNN
+    from experiments.harness.ensemble import Stacked
+
+    def make(seed: int):
+        torch.manual_seed(seed)
+        if kind == "classify":
+            return CNN(1, 8, 3, channels=[4, 4], hidden=6, attention=True, heads=2).double()
+        return AutoEncoder(
+            3, 8, latent=4, encoder=[[4, 2], [4, 1]], decoder=[[4, 1], [4, 2]], attention=True, heads=2
+        ).double()
+
+    models, task = [make(0), make(1)], _ImageLoss(kind)
+    channels = 1 if kind == "classify" else 3
+    batches = [(torch.randn(3, channels, 8, 8, dtype=torch.float64), torch.tensor([0, 1, 2])) for _ in models]
+    stack = Stacked(models, task)
+    opt = torch.optim.Adam(stack.trainable)
+    losses = stack.closure(opt, batches)()
+    assert losses.shape == (2,)
+    for s, (model, batch) in enumerate(zip(models, batches)):
+        alone = task.loss(model, batch)
+        alone.backward()
+        assert float(losses[s].detach()) == pytest.approx(float(alone.detach()), rel=1e-12)
+        for name, p in model.named_parameters():
+            torch.testing.assert_close(stack.params[name].grad[s], p.grad, rtol=1e-9, atol=1e-12)
+    assert models[0].memory_format == torch.channels_last  # the seeds' own modules keep their fast layout

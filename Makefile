@@ -1,5 +1,5 @@
 # make quick | make reproduce [PROFILE=paper] [PROTOCOL=tuned] [JOBS=n] | make tune [PROFILE=quick]
-# | make test | make lint | make report [PROFILE=...]; ARGS: extra overrides for every run; STORE: the
+# | make test | make test-gpu | make lint | make report [PROFILE=...]; ARGS: extra overrides for every run; STORE: the
 # result store (default results/runs), for the runs and the report alike; LAUNCHER: see below
 PROFILE ?= paper
 PROTOCOL ?= paper
@@ -26,7 +26,7 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: reproduce quick tune test lint report clean-results
+.PHONY: reproduce quick tune test test-gpu lint report clean-results
 
 # The virtual environment, created on first use and refreshed when the pins change.
 $(STAMP): pyproject.toml constraints.txt
@@ -75,6 +75,10 @@ quick:
 TEST_JOBS ?= auto
 test: $(STAMP)
 	$(PYTHON) -m pytest -q -n $(TEST_JOBS)
+
+# The CUDA path on a machine with a GPU (tests/test_gpu.py; skipped, and so part of `make test`, without one).
+test-gpu: $(STAMP)
+	$(PYTHON) -m pytest -q -p no:xdist tests/test_gpu.py
 
 # ruff's lint and format check over the code (pyproject.toml [tool.ruff]); CI runs it before the tests.
 lint: $(STAMP)

@@ -7,7 +7,8 @@
    whose data set is not on the machine is listed as skipped, as `make reproduce` skips it);
 2. the timing claims' step benchmark (`benchmarks.claim_steps`) on the device: C8 measured on the paper's
    class of device;
-3. one MNIST epoch of each of Table 3's four models under the paper's protocol (batch 32, all 54,000
+3. on CUDA, `make test-gpu`'s tests (tests/test_gpu.py);
+4. one MNIST epoch of each of Table 3's four models under the paper's protocol (batch 32, all 54,000
    training images), for the per-seed cost of a GPU run.
 
 Each step runs as its own process with its share of the budget, so a hang costs one step, not the check.
@@ -43,15 +44,17 @@ def plan(device: str, store: Path) -> list[tuple[str, list[str], float]]:
     py = [sys.executable, "-m"]
     where = [f"trainer.device={device}", f"paths.store_dir={store}", "trainer.progress=false"]
     steps = [
-        (f"smoke {e}", py + ["experiments.run", f"experiment={e}", "profile=smoke", *where], 0.35 / len(experiments()))
+        (f"smoke {e}", py + ["experiments.run", f"experiment={e}", "profile=smoke", *where], 0.25 / len(experiments()))
         for e in experiments()
     ]
-    steps.append(("step benchmark", py + ["benchmarks.claim_steps", "--device", device, "--store", str(store)], 0.30))
+    steps.append(("step benchmark", py + ["benchmarks.claim_steps", "--device", device, "--store", str(store)], 0.25))
+    if device == "cuda":  # make test-gpu: stacked seeds, kill and resume, fused = readable and KAN = pykan on CUDA
+        steps.append(("gpu tests", py + ["pytest", "-q", "-x", "-p", "no:xdist", "tests/test_gpu.py"], 0.15))
     steps += [
         (
             f"mnist epoch {m}",
             py + ["experiments.run", "experiment=mnist", f"model={m}", "profile=paper", "trainer.epochs=1", *where],
-            0.35 / len(MNIST_MODELS),
+            (0.35 if device == "cuda" else 0.5) / len(MNIST_MODELS),
         )  # fmt: skip
         for m in MNIST_MODELS
     ]

@@ -141,6 +141,9 @@ def main(argv: list[str] | None = None) -> int:
         help="where results.md goes (default: the checkout's docs/ with --publish, where the README's generated "
         "blocks are rewritten too; else <out>)",
     )
+    parser.add_argument("--device", choices=["cpu", "cuda"], default=None,
+                        help="report the trials run on this kind of device (default: the kind with the most "
+                             "records; a GPU's and a CPU's trials are never pooled)")  # fmt: skip
     parser.add_argument("--readme", type=Path, default=None,
                         help="a README whose generated blocks (between their markers) to rewrite (default: the "
                         "checkout's with --publish, else none)")  # fmt: skip
@@ -167,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     store = ResultStore(args.store)
     records = [r for r in store.records() if r.get("profile") == args.profile]
     with CurrentProtocol(args.conf) as current:  # a table holds the current protocol's records only
-        records, notes = select(records, current, current.keys_of)
+        records, notes = select(records, current, current.keys_of, device=args.device)
     notes += _skipped_note(store)
     reports: dict[int, tuple[FamilyReport, list[dict]]] = {}
     orphans = []

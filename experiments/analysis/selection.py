@@ -12,6 +12,7 @@ however records reached the store.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 
 from hydra.core.override_parser.types import OverrideType
@@ -60,6 +61,7 @@ class CurrentProtocol:
             except KeyError:
                 continue
         point = base + tuple(f"{k}={_value(v)}" for k, v in values.items()) + tuple(group_choices(record))
+        point += (f"device_type={device_type_of(record)}",)  # the record's device, not the report machine's
         if point not in self._hashes:
             self._hashes[point] = self._hash(list(point))
         found = self._hashes[point]
@@ -107,6 +109,11 @@ class CurrentProtocol:
             raise Unresolvable(f"{' '.join(overrides)}: {first_line(e)}") from None
 
 
+def device_type_of(record: dict) -> str:
+    """The kind of device a record's trial ran on (records from before devices counted: the CPU)."""
+    return record.get("config", {}).get("device_type", "cpu")
+
+
 def group_choices(record: dict) -> list[str]:
     """The config-group choices of a record's launch (pde@task.pde=bump), beside the protocol keys."""
     out = []
@@ -128,10 +135,12 @@ def select(
     records: list[dict],
     current: Callable[[dict], str],
     sweep_keys: Callable[[dict], list[str]] = lambda r: list(r.get("sweep_keys") or []),
+    device: str | None = None,
 ) -> tuple[list[dict], list[str]]:
     """The records of the current protocol, and one line per kind of record left out, with why
     and which files. `current(record)` is the config_hash conf/ composes for its launch point
-    (CurrentProtocol), raising Unresolvable when it cannot."""
+    (CurrentProtocol), raising Unresolvable when it cannot. Trials of one kind of device only (`device`;
+    None: the kind with the most records): a GPU rounds otherwise, so its seeds never pool with a CPU's."""
     notes = []
     tuning = [r for r in records if r.get("tuning_study")]
     if tuning:
@@ -159,6 +168,16 @@ def select(
             stale.append(r)
         else:
             own.append(r)
+    kinds = Counter(device_type_of(r) for r in kept).most_common(1)  # the most records; ties: the first seen
+    device = device or (kinds[0][0] if kinds else "cpu")
+    apart = [r for r in kept if device_type_of(r) != device]
+    if apart:
+        kept = [r for r in kept if device_type_of(r) == device]
+        others = ", ".join(sorted({device_type_of(r) for r in apart}))
+        notes.append(
+            f"{len(apart)} record(s) of trials on another kind of device ({others}) are kept apart from the "
+            f"{device} ones reported here: report them with --device {others.split(', ')[0]}"
+        )
     if own:
         launch = next((o for r in own for o in own_settings(r, sweep_keys(r)) or []), None)
         notes.append(

@@ -5,8 +5,9 @@ tensors (a group's stacked ones), the optimizer's state, the history so far, the
 the step; written atomically beside the records as `<experiment>/.<key>.ckpt` and removed once the record is
 written. A re-run of the trial finds it and continues from there: the batch stream is replayed to the step
 (drawing a batch trains nothing), so its metrics are bit-identical to an uninterrupted run's on the same
-machine, torch and thread count. A checkpoint made by other code, another torch, device or thread count
-(stale), or one that cannot be read (corrupt), is not trusted: a warning, and the trial starts at step 0.
+machine, torch and thread count (on CUDA: the same GPU model, with trainer.deterministic). A checkpoint made by
+other code, another torch, device (a CPU or GPU model) or thread count (stale), or one that cannot be read
+(corrupt), is not trusted: a warning, and the trial starts at step 0.
 """
 
 from __future__ import annotations
@@ -30,17 +31,19 @@ def checkpoint_path(record_path: Path, keys: list[str] | None = None) -> Path:
     return record_path.with_name(f".{name}.ckpt")
 
 
-def random_state() -> dict:
+def random_state(device: torch.device) -> dict:
+    """The global generators a resumed run must continue: the CPU's, and the trial's own GPU's (only its:
+    a checkpoint names its GPU model in its metadata, and another node may have another number of GPUs)."""
     out = {"cpu": torch.get_rng_state()}
-    if torch.cuda.is_available() and torch.cuda.is_initialized():
-        out["cuda"] = torch.cuda.get_rng_state_all()
+    if device.type == "cuda":
+        out["cuda"] = torch.cuda.get_rng_state(device)
     return out
 
 
-def set_random_state(state: dict) -> None:
+def set_random_state(state: dict, device: torch.device) -> None:
     torch.set_rng_state(state["cpu"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+    if device.type == "cuda" and "cuda" in state:
+        torch.cuda.set_rng_state(state["cuda"], device)
 
 
 class Checkpoint:

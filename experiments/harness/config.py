@@ -36,7 +36,8 @@ if TYPE_CHECKING:
 # Top-level keys that say what a trial computes; everything else (paths, the lineup, display,
 # sizes tables, profile scale factors, hydra) either does not change the result or is already
 # reflected in these once resolved. profile_name stays: records are reported per profile.
-IDENTITY = ("experiment_name", "profile_name", "protocol_name", "model_name", "seed", "task", "model", "trainer", "lsq")
+IDENTITY = ("experiment_name", "profile_name", "protocol_name", "model_name", "seed", "task", "model", "trainer", "lsq",
+            "device_type")  # fmt: skip
 # Keys inside those that change where a trial runs or reads from, not what it computes.
 NOT_IDENTIFYING = (
     "trainer.device",
@@ -44,6 +45,7 @@ NOT_IDENTIFYING = (
     "trainer.seeds_per_process",
     "trainer.vectorize",
     "trainer.compile",
+    "trainer.deterministic",  # on a CPU nothing changes; on CUDA, device_type already sets such trials apart
     "trainer.checkpoint_every_s",
     "task.root",
     "task.download",
@@ -103,7 +105,18 @@ def _mlp_shapes(d_in: int, d_out: int, hidden) -> list[list[int]]:
     return shapes
 
 
+def _device_type(name: str) -> str:
+    """trainer.device -> the kind of device a trial runs on ("cpu", "cuda"): part of its identity, since a GPU
+    rounds differently. Never raises: the runner checks the device itself (experiments/harness/env.py)."""
+    if name == "auto":
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return str(name).split(":")[0]
+
+
 RESOLVERS = {
+    "device_type": _device_type,
     "per_profile": _per_profile,
     "scaled": _scaled,
     "sweep_models": _sweep_models,
@@ -148,6 +161,8 @@ def identity(config: dict, *, with_seed: bool = True) -> dict:
     ident = json.loads(json.dumps({k: config[k] for k in IDENTITY if k in config}))
     if ident.get("protocol_name") == "paper":  # the default, left out: the published paper records' keys have none
         del ident["protocol_name"]
+    if ident.get("device_type") == "cpu":  # likewise: a CPU trial's key is what it was before devices counted
+        del ident["device_type"]
     if not with_seed:
         ident.pop("seed", None)
     for dotted in NOT_IDENTIFYING:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import random
+import re
 import subprocess
 from pathlib import Path
 
@@ -28,18 +29,74 @@ def seed_everything(seed: int) -> None:
 
 
 def pick_device(name: str) -> torch.device:
-    """'auto' -> CUDA when present, else CPU; anything else is taken as a torch device name."""
+    """'auto' -> CUDA when torch can use it, the CPU where the machine has no NVIDIA GPU (or hides them:
+    CUDA_VISIBLE_DEVICES empty or -1); anything else is taken as a torch device name. A GPU that is there
+    but unusable (a driver too old for this torch's CUDA build) is an error, never a silent fall back to
+    the CPU: a GPU allocation would train for hours on its host."""
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if nvidia_driver() is not None and not gpus_hidden():
+            raise ConfigError(
+                f"trainer.device=auto: this machine has an NVIDIA GPU that torch cannot use: {cuda_unusable()}; "
+                f"or train on its CPU with trainer.device=cpu"
+            )
+        return torch.device("cpu")
     try:
         device = torch.device(name)
     except RuntimeError as e:
         raise ConfigError(f"trainer.device={name!r} is not a device name; use auto, cpu or cuda") from e
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(
-            f"trainer.device={name!r} but CUDA is not available here; use trainer.device=auto or trainer.device=cpu"
-        )
+        raise ConfigError(f"trainer.device={name!r}: {cuda_unusable()}; or trainer.device=cpu")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise ConfigError(f"trainer.device={name!r}: this process sees {torch.cuda.device_count()} GPU(s)")
     return device
+
+
+def nvidia_driver() -> str | None:
+    """The loaded NVIDIA kernel driver's version (Linux: /proc/driver/nvidia/version), or None."""
+    try:
+        text = Path("/proc/driver/nvidia/version").read_text()
+    except OSError:
+        return None
+    found = re.search(r"Kernel Module\s+(?:for \S+\s+)?(\d+(?:\.\d+)+)", text)
+    return found.group(1) if found else text.splitlines()[0].strip()
+
+
+def gpus_hidden() -> bool:
+    """CUDA_VISIBLE_DEVICES set to nothing (or -1): the user asks for no GPU."""
+    return os.environ.get("CUDA_VISIBLE_DEVICES", "unset").strip() in ("", "-1")
+
+
+def cuda_unusable() -> str:
+    """Why torch cannot use CUDA here, in words naming what is missing (the driver, the build)."""
+    build = f"torch {torch.__version__}"
+    if torch.version.cuda is None:
+        return f"{build} is a CPU-only build; install a CUDA build (docs/running.md, A GPU)"
+    driver = nvidia_driver()
+    if driver is None:
+        return f"no NVIDIA driver is loaded (/proc/driver/nvidia/version is absent); {build} is built for CUDA {torch.version.cuda}"
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    shown = f"; CUDA_VISIBLE_DEVICES={visible!r}" if visible is not None else ""
+    return (
+        f"NVIDIA driver {driver} cannot run {build}'s CUDA {torch.version.cuda} build (a driver older than the build "
+        f"needs, or no GPU visible{shown}); install the torch for your driver (docs/running.md, A GPU)"
+    )
+
+
+def make_deterministic(device: torch.device) -> None:
+    """On CUDA, what makes a trial repeat bit for bit on the same GPU model, driver, torch and code: no TF32,
+    cuDNN's deterministic algorithms, deterministic cuBLAS workspaces, and PyTorch's deterministic kernels
+    where it has them (a warning names an operation without one). On a CPU this changes nothing: its
+    kernels are already deterministic for a fixed thread count."""
+    if device.type != "cuda":
+        return
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # read when cuBLAS starts: before any matmul
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.backends.cudnn.benchmark = False
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
 
 
 def pick_dtype(name: str) -> torch.dtype:
@@ -48,11 +105,27 @@ def pick_dtype(name: str) -> torch.dtype:
     return DTYPES[name]
 
 
+JOBS_PER_GPU = 4  # default of GMNM_JOBS_PER_GPU: see default_jobs
+
+
 def default_jobs() -> int:
-    """How many trials `make reproduce` runs at once: one per usable CPU core on a CPU machine
-    (small models are dominated by per-step overhead, so processes beat threads), one on a GPU
-    (processes sharing one GPU time-slice it)."""
-    return 1 if torch.cuda.is_available() else cpu_cores()
+    """How many trials `make reproduce` runs at once: one per usable CPU core on a CPU machine (small models
+    are dominated by per-step overhead, so processes beat threads); on GPUs, GMNM_JOBS_PER_GPU (default 4)
+    per visible GPU. This suite's models are small: one trial's step is mostly kernel-launch latency, which
+    other processes' kernels fill (each job is a process of its own, so a CUDA error ends one trial only).
+    The runner spreads jobs over the GPUs by job number (experiments/harness/runner.py)."""
+    if not torch.cuda.is_available():
+        return cpu_cores()
+    per_gpu = int(os.environ.get("GMNM_JOBS_PER_GPU", JOBS_PER_GPU))
+    return max(1, per_gpu) * torch.cuda.device_count()
+
+
+def job_device(device: torch.device, job: int | None) -> torch.device:
+    """A sweep's job on a node of several GPUs takes GPU job mod count (`cuda` without an index); a device
+    named with its index, one GPU, or a CPU stays as it is."""
+    if device.type != "cuda" or device.index is not None or job is None or torch.cuda.device_count() < 2:
+        return device
+    return torch.device("cuda", job % torch.cuda.device_count())
 
 
 def cpu_cores() -> int:
@@ -61,9 +134,21 @@ def cpu_cores() -> int:
 
 
 def describe_device(device: torch.device) -> str:
+    """The device in words that say which machine a number needs: the GPU's or the CPU's model."""
     if device.type == "cuda":
         return f"cuda ({torch.cuda.get_device_name(device)})"
-    return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+    return f"cpu ({cpu_model()}, {torch.get_num_threads()} threads)"
+
+
+def cpu_model() -> str:
+    """The CPU's model name (/proc/cpuinfo on Linux; else what the platform says)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def git_commit() -> str:

@@ -32,6 +32,8 @@ from experiments.harness.env import (
     ROOT,
     describe_device,
     git_commit,
+    job_device,
+    make_deterministic,
     pick_device,
     pick_dtype,
     seed_everything,
@@ -108,6 +110,15 @@ def _claim_and_train(group: TrialGroup) -> list[dict]:
     return [records[t.seed] for t in group.trials if records.get(t.seed) is not None]
 
 
+def _job_number() -> int | None:
+    """This sweep job's number (Hydra's), or None outside a sweep (a single run, the Python API)."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        return None
+    return OmegaConf.select(HydraConfig.get(), "job.num", default=None, throw_on_missing=False)
+
+
 @dataclass(frozen=True)
 class Process:
     """This process's making of its records: when it started, its code, its device, how many seeds it trained."""
@@ -134,7 +145,9 @@ def _train(group: TrialGroup) -> dict[int, dict]:
         # trains alone, with the task its own sequential trial builds
         return {s: r for t in group.trials for s, r in _train(group.only([t])).items()}
     cfg, trials = group.cfg, group.trials
-    device, dtype = pick_device(cfg.trainer.device), pick_dtype(cfg.trainer.dtype)
+    device, dtype = job_device(pick_device(cfg.trainer.device), _job_number()), pick_dtype(cfg.trainer.dtype)
+    if cfg.trainer.get("deterministic", True):
+        make_deterministic(device)
     seed_everything(trials[0].seed)
     task = build(cfg.task, "task")
     task.setup(device, dtype)
@@ -161,7 +174,7 @@ def _train(group: TrialGroup) -> dict[int, dict]:
     scans = [head.select_width(list(lsq.widths)) if lsq is not None and lsq.widths else None for head in heads]
     # checkpoints are trusted only by the same code on the same machine setup (experiments/harness/checkpoint.py)
     meta = {"commit": process.commit, "torch": torch.__version__, "threads": torch.get_num_threads(),
-            "device": str(device), "dtype": str(dtype)}  # fmt: skip
+            "device": describe_device(device), "dtype": str(dtype)}  # fmt: skip
     every = cfg.trainer.get("checkpoint_every_s")
     mine = [Checkpoint(checkpoint_path(group.path(t)), every, {**meta, "key": t.key}) for t in trials]
     records = {}

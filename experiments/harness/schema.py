@@ -98,6 +98,7 @@ COMMON: dict[str, Rule] = {
     "trainer.vectorize": Rule(str, choices=VECTORIZE),
     "trainer.progress": SWITCH,
     "trainer.compile": SWITCH,
+    "trainer.deterministic": SWITCH,
     "trainer.checkpoint_every_s": Rule(float, low=0, open_low=True, null="no checkpoints"),
     "lsq.steps": count(),
     "lsq.eval_every": count(),

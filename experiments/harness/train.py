@@ -184,7 +184,7 @@ def run_phases(
             for _ in range(saved["step"] - start_step):
                 next(stream)  # the batches the saved run drew: the streams go on where they stopped
         results = [TrainResult(**r) for r in saved["results"]]
-        set_random_state(saved["random"])
+        set_random_state(saved["random"], device)
     elif results is None:
         results = [TrainResult() for _ in range(stack.size)]
         for s, result in enumerate(results):  # the untrained models: curves start at step 0
@@ -193,7 +193,7 @@ def run_phases(
 
     def save(optimizer, phase: int, phase_step: int) -> None:
         checkpoint.save({"params": stack.state(), "optimizer": None if optimizer is None else optimizer.state_dict(),
-                         "results": [dataclasses.asdict(r) for r in results], "random": random_state(),
+                         "results": [dataclasses.asdict(r) for r in results], "random": random_state(device),
                          "phase": phase, "phase_step": phase_step, "step": step})  # fmt: skip
 
     bar = tqdm(

@@ -368,3 +368,22 @@ def test_a_compiled_trial_is_the_same_trial(compose_cfg, tmp_path, monkeypatch):
     for mine, theirs in zip(record["history"], eager["history"], strict=True):
         assert mine["test_mse"] == pytest.approx(theirs["test_mse"], rel=1e-5)
     assert math.isnan(run_median_ms_per_step(record)) and run_median_ms_per_step(eager) > 0
+
+
+def test_a_run_into_a_store_of_ones_own_keeps_its_job_logs_there(tmp_path):
+    """Hydra's job logs follow the store: nothing is written into the checkout (results/logs) by such a run."""
+    import subprocess
+    import sys
+
+    from experiments.harness.env import ROOT
+
+    checkout_logs = ROOT / "results" / "logs"
+    before = sorted(checkout_logs.rglob("*")) if checkout_logs.exists() else []
+    cmd = [sys.executable, "-m", "experiments.run", "experiment=fit2d", "model=mlp_relu", "profile=smoke",
+           "trainer.device=cpu", f"paths.store_dir={tmp_path / 'store'}"]  # fmt: skip
+    r = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert list((tmp_path / "store" / "logs").rglob("*.log"))  # the job's log, beside the records
+    after = sorted(checkout_logs.rglob("*")) if checkout_logs.exists() else []
+    assert after == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["store"]  # and nothing in the folder it ran from

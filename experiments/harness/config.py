@@ -115,8 +115,18 @@ def _device_type(name: str) -> str:
     return str(name).split(":")[0]
 
 
+def _log_dir(store_dir: str, root_dir: str) -> str:
+    """Hydra's job logs: the checkout's results/logs beside its default store, else the store's own logs/
+    folder, so that a run into a store of the user's writes nothing into the checkout."""
+    root = Path(root_dir).resolve()
+    if Path(store_dir).resolve() == root / "results" / "runs":
+        return str(root / "results" / "logs")
+    return str(Path(store_dir) / "logs")
+
+
 RESOLVERS = {
     "device_type": _device_type,
+    "log_dir": _log_dir,
     "per_profile": _per_profile,
     "scaled": _scaled,
     "sweep_models": _sweep_models,

@@ -337,13 +337,22 @@ def test_the_forest_plot_draws_a_row_per_effect(tmp_path):
     shown = forest.plotted(rows)
     assert shown and all(math.isfinite(float(r["effect"])) for r in shown)
     fig = forest.figure(rows, "quick")
-    assert len(fig.axes[0].get_yticklabels()) == len(shown)
-    # every row marks the side where its claim holds: the arrow's tip below the threshold for "below" claims
-    arrows = [a for a in fig.axes[0].texts if getattr(a, "arrow_patch", None) is not None]  # rows drawn bottom up
-    sided = [r for r in reversed(shown) if r.get("direction") in ("below", "above")]
-    assert len(arrows) == len(sided) > 0
-    for r, a in zip(sided, arrows):
-        assert (a.xy[0] < a.xyann[0]) == (r["direction"] == "below")
+    from experiments.analysis.ledger.render import is_ours
+
+    panels = [[r for r in shown if not is_ours(r)], [r for r in shown if is_ours(r)]]
+    panels = [part for part in panels if part]  # the paper's claims above, our own questions below
+    assert len(fig.axes) == len(panels)
+    for ax, part in zip(fig.axes, panels):
+        assert [t.get_text() for t in ax.get_yticklabels()] == [
+            f"{r['claim']} {r['case']} ({r['protocol']})" for r in reversed(part)
+        ]
+        # every row marks the side where its claim holds: the arrow's tip below the threshold for "below" claims
+        arrows = [a for a in ax.texts if getattr(a, "arrow_patch", None) is not None]  # rows drawn bottom up
+        sided = [r for r in reversed(part) if r.get("direction") in ("below", "above")]
+        assert len(arrows) == len(sided)
+        for r, a in zip(sided, arrows):
+            assert (a.xy[0] < a.xyann[0]) == (r["direction"] == "below")
+    assert any(a.texts for a in fig.axes)
     assert forest.figure(build([], PAPER, "quick"), "quick") is None  # nothing measured: no figure
 
 

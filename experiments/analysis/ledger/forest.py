@@ -5,7 +5,7 @@ claim's threshold (a grey tick), the paper's own effect from its tables (a black
 the colour, rows that are only indicative (a profile other than the paper's protocol, a CPU timing) drawn
 hollow. The side of its threshold where each row's claim holds is marked on the row (a grey triangle pointing
 to it: below 1 for "GMNM's error is lower", above for "GMNM keeps improving"), since claims differ in it. The
-paper's claims on top; our own questions (B) below a line, in their own words.
+paper's claims in the upper panel; our own questions (B) in the lower one.
 """
 
 from __future__ import annotations
@@ -35,15 +35,37 @@ def plotted(rows: list[dict]) -> list[dict]:
 
 
 def figure(rows: list[dict], profile: str):
-    """rows: one profile's ledger rows; returns the figure (None when no row has an effect)."""
+    """rows: one profile's ledger rows; returns the figure (None when no row has an effect): the paper's claims
+    in the upper panel, our own questions (B) in the lower one, on one shared log axis."""
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
     shown = plotted(rows)
     if not shown:
         return None
-    fig, ax = plt.subplots(figsize=(9, 1.2 + 0.22 * len(shown)))
-    for y, r in enumerate(reversed(shown)):
+    panels = [(title, part) for title, part in (("The paper's claims", [r for r in shown if not is_ours(r)]),
+                                                 ("Our own questions (B)", [r for r in shown if is_ours(r)])) if part]  # fmt: skip
+    fig, axes = plt.subplots(len(panels), 1, sharex=True, squeeze=False, figsize=(9, 1.6 + 0.22 * len(shown)),
+                             gridspec_kw={"height_ratios": [len(part) + 1.5 for _, part in panels]})  # fmt: skip
+    for ax, (title, part) in zip(axes[:, 0], panels):
+        _panel(ax, part)
+        ax.set_title(f"{title} under profile {profile}: {len(part)} rows with an effect", fontsize=8, loc="left")
+    axes[-1, 0].set_xscale("log")
+    axes[-1, 0].set_xlabel("effect: GMNM's metric over the competitor's (or the claim's pair), 95 % interval")
+    legend = [Line2D([], [], color=c, marker="o", ls="-", label=v) for v, c in COLOURS.items()]
+    legend += [Line2D([], [], color="tab:gray", marker="o", mfc="white", ls="", label="indicative (hollow)"),
+               Line2D([], [], color="0.4", marker="|", ls="", ms=9, label="the claim's threshold"),
+               Line2D([], [], color="0.55", marker=">", ls="-", ms=4, label="the side where the claim holds"),
+               Line2D([], [], color="k", marker="x", ls="", label="the paper's own effect")]  # fmt: skip
+    axes[0, 0].legend(handles=legend, fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    fig.tight_layout()
+    return fig
+
+
+def _panel(ax, rows: list[dict]) -> None:
+    """One panel's rows, top to bottom in the ledger's order: interval, effect, threshold, the side where the
+    claim holds, the paper's own effect; labelled with the claim, its case (experiment first) and protocol."""
+    for y, r in enumerate(reversed(rows)):
         verdict = r.get("reads") or r["verdict"]
         colour = COLOURS.get(verdict, "tab:gray")
         hollow = r["verdict"] == stats.INDICATIVE
@@ -61,30 +83,7 @@ def figure(rows: list[dict], profile: str):
         paper = _num(r.get("paper"))
         if math.isfinite(paper) and r.get("paper_note"):  # an effect the paper's own tables give
             ax.plot([paper], [y], "x", color="k", ms=5)
-    ours = sum(is_ours(r) for r in shown)
-    if 0 < ours < len(shown):  # rows are drawn bottom up: ours are the lowest `ours`
-        ax.axhline(ours - 0.5, color="k", lw=0.8)
-        ax.text(
-            1.0,
-            ours - 0.5,
-            " above: the paper's claims; below: ours (B) ",
-            transform=ax.get_yaxis_transform(),
-            fontsize=6,
-            ha="right",
-            va="bottom",
-        )
-    labels = [f"{r['claim']} {r['case']} ({r['protocol']})" for r in reversed(shown)]
-    ax.set_yticks(range(len(shown)), labels, fontsize=6)
-    ax.set_xscale("log")
-    ax.set_xlabel("effect: GMNM's metric over the competitor's (or the claim's pair), 95 % interval")
+    labels = [f"{r['claim']} {r['case']} ({r['protocol']})" for r in reversed(rows)]
+    ax.set_yticks(range(len(rows)), labels, fontsize=6)
     ax.grid(alpha=0.3, axis="x")
-    ax.set_ylim(-0.8, len(shown) - 0.2)
-    legend = [Line2D([], [], color=c, marker="o", ls="-", label=v) for v, c in COLOURS.items()]
-    legend += [Line2D([], [], color="tab:gray", marker="o", mfc="white", ls="", label="indicative (hollow)"),
-               Line2D([], [], color="0.4", marker="|", ls="", ms=9, label="the claim's threshold"),
-               Line2D([], [], color="0.55", marker=">", ls="-", ms=4, label="the side where the claim holds"),
-               Line2D([], [], color="k", marker="x", ls="", label="the paper's own effect")]  # fmt: skip
-    ax.legend(handles=legend, fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
-    ax.set_title(f"The claims under profile {profile}: {len(shown)} rows with an effect", fontsize=9)
-    fig.tight_layout()
-    return fig
+    ax.set_ylim(-0.8, len(rows) - 0.2)

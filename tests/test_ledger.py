@@ -279,7 +279,10 @@ def test_pages_render_every_row_and_the_readme_block(tmp_path):
     assert [p.name for p in written] == ["claims.csv", "CLAIMS.md"]
     assert len(read_rows(tables / "claims.csv")) == len(rows) and list(read_rows(tables / "claims.csv")[0]) == COLUMNS
     page = (tmp_path / "CLAIMS.md").read_text()
-    assert page.count("\n| C") + page.count("\n| B") == len(rows) and "**reproduced**" in page
+    shown = sum(render.decided(r) or render.moves(r) for r in rows)  # decided, or undecided where a read decides
+    # every row once by profile, the decided (and moving) ones also first
+    assert page.count("\n| C") + page.count("\n| B") == len(rows) + shown and "**reproduced**" in page
+    assert "every row below, by profile." in page
     assert "abc123; cpu; 40 s" in page
     short = render.short_markdown(render.all_rows(tables))
     # the decided rows only, the paper's claims and ours apart, then one sentence counting the rest
@@ -290,6 +293,15 @@ def test_pages_render_every_row_and_the_readme_block(tmp_path):
     assert "| C11 |" not in short and short.count("\n| C") == shown > sum(render.decided(r) for r in rows)
     assert "every row in [results/CLAIMS.md](results/CLAIMS.md). Under the paper's protocol every seed" in short
     assert render.short_markdown([]) == "No ledger yet: run `make quick`."
+    counts = render.counts_markdown(render.all_rows(tables)).splitlines()  # the README's block: one line a side
+    verdicts = [r["verdict"] for r in rows]
+    header = [c.strip() for c in counts[0].strip("|").split("|")]
+    assert header[0] == "rows, profile paper" and set(header[1:]) == set(verdicts)
+    cells = dict(zip(header[1:], (int(c) for c in counts[2].strip("|").split("|")[1:])))
+    theirs = [r["verdict"] for r in rows if not render.is_ours(r)]
+    assert counts[2].startswith("| The paper's claims |")
+    assert cells == {v: theirs.count(v) for v in set(verdicts)} and sum(cells.values()) == len(theirs)
+    assert render.counts_markdown([]) == "No ledger yet: run `make quick`."
 
 
 def test_counts_need_shapes_not_data():

@@ -193,7 +193,7 @@ def write_docs(out_dir: Path, docs: Path, readme: Path | None = None) -> list[Pa
     if readme is not None and readme.exists():
         text = readme.read_text()
         new = _replace_block(text, BEGIN, END, glance_markdown(out_dir / "tables"))
-        new = _replace_block(new, CLAIMS_BEGIN, CLAIMS_END, ledger.short_markdown(ledger.all_rows(out_dir / "tables")))
+        new = _replace_block(new, CLAIMS_BEGIN, CLAIMS_END, ledger.counts_markdown(ledger.all_rows(out_dir / "tables")))
         new = _replace_block(
             new, FOREST_BEGIN, FOREST_END, forest_markdown(out_dir, os.path.relpath(out_dir.parent, readme.parent))
         )

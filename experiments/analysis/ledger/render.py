@@ -194,6 +194,10 @@ def ledger_markdown(rows: list[dict]) -> str:
         "",
         HOW,
         "",
+        "## The decided rows, and the undecided ones whose verdict moves",
+        "",
+        short_markdown(rows, where="below, by profile"),
+        "",
     ]
     for profile in dict.fromkeys(r["profile"] for r in rows):
         mine = [r for r in rows if r["profile"] == profile]
@@ -238,7 +242,7 @@ def decided(row: dict) -> bool:
     return row.get("verdict") in stats.DECIDED and earlier(row) is None
 
 
-def short_markdown(rows: list[dict]) -> str:
+def short_markdown(rows: list[dict], where: str = "in [results/CLAIMS.md](results/CLAIMS.md)") -> str:
     """The README's tables: the decided rows only, the paper's claims and ours apart (the paper's number, our
     effect and what it is a ratio of, the verdict, how robust it is), then one sentence counting the rest, with a
     link to the whole ledger."""
@@ -273,8 +277,36 @@ def short_markdown(rows: list[dict]) -> str:
         else f"No row decided yet; the {len(rest)} rows"
     )
     sentence = (f"{lead}: " + ", ".join(f"{n} {what}" for what, n in counts.items() if n)
-                + ": every row in [results/CLAIMS.md](results/CLAIMS.md). " + COVERS)  # fmt: skip
+                + f": every row {where}. " + COVERS)  # fmt: skip
     return "\n\n".join(blocks + [sentence])
+
+
+def counts_markdown(rows: list[dict]) -> str:
+    """The README's ledger block: per profile, how many rows of the paper's claims and of our own questions got
+    each verdict (the current ledger's rows), with a link to every row."""
+    current = [r for r in rows if earlier(r) is None]
+    if not current:
+        return "No ledger yet: run `make quick`."
+    frame = pd.DataFrame(
+        {
+            "profile": [r["profile"] for r in current],
+            "verdict": [r["verdict"] for r in current],
+            "rows": [SECTIONS[is_ours(r)][0] for r in current],
+        }  # fmt: skip
+    )
+    blocks = []
+    for profile in dict.fromkeys(frame.profile):
+        table = pd.crosstab(frame[frame.profile == profile].rows, frame[frame.profile == profile].verdict)
+        table = table.reindex([title for title, _ in SECTIONS if title in table.index])
+        order = [stats.REPRODUCED, stats.CONTRADICTED, stats.OURS_LOWER, stats.OURS_HIGHER, stats.SUPPORTED,
+                 stats.REFUTED, stats.INCONCLUSIVE, stats.INDICATIVE, stats.MATCHED, stats.NOT_MEASURED]  # fmt: skip
+        table = table[[v for v in order if v in table.columns] + [v for v in table.columns if v not in order]]
+        header = [f"rows, profile {profile}", *table.columns]
+        lines = [[title, *(str(n) for n in table.loc[title])] for title in table.index]
+        blocks.append(_table(header, lines))
+    return "\n\n".join(
+        blocks + ["Every row, with its test and interval: [results/CLAIMS.md](results/CLAIMS.md). " + COVERS]
+    )
 
 
 def write(out_dir: Path) -> list[Path]:

@@ -60,7 +60,7 @@ def test_glance_ranks_the_papers_kind_of_training_and_sets_gmnm_against_the_best
 
 
 def test_a_tuned_record_is_a_row_of_its_own_by_its_protocol_not_its_name():
-    from experiments.harness.records import by_row, color, label
+    from experiments.harness.records import Record, by_row
 
     def record(model, protocol):
         return {
@@ -80,5 +80,9 @@ def test_a_tuned_record_is_a_row_of_its_own_by_its_protocol_not_its_name():
         ("tuned", "kan"),
     ]
     tuned = records[1]
-    assert label(tuned) == "GMNM (tuned)" and label(records[3]) == "GMNM"
-    assert color(tuned) != color(records[3]) == "tab:red"
+    assert Record(tuned).label == "GMNM (tuned)" and Record(records[3]).label == "GMNM"
+    assert Record(tuned).color != Record(records[3]).color == "tab:red"
+    assert Record(tuned).kind == "tuned" and Record(records[2]).kind == "paper"  # no lsq key in its config
+    assert Record(records[2]).base == "gmnm_lsq" and Record(records[2]).head == "trained"
+    lsq = {**record("gmnm_lsq", "paper"), "config": {"lsq": {"steps": 5}, "size_of": "gmnm", "task": {"level": 2}}}
+    assert Record(lsq).kind == "lsq" and Record(lsq).base == "gmnm" and Record(lsq).config("task.level") == 2

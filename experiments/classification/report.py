@@ -13,7 +13,7 @@ import pandas as pd
 
 from experiments.harness.family import Context, FamilyReport, Section
 from experiments.harness.figures import plot_epoch_curves
-from experiments.harness.records import by_row, experiments_in_order, label
+from experiments.harness.records import Record, by_row, experiments_in_order
 from experiments.harness.summary import by_model, describe, glance_row, paper_best, size_row
 
 LOSSES = ("bce", "ce")  # onehot_bce (what Table 3's magnitudes fit) and categorical cross-entropy
@@ -66,7 +66,7 @@ def table3(records: list[dict], paper: pd.DataFrame) -> pd.DataFrame:
             "dataset": experiment,
             "protocol": protocol,
             "model": model,
-            "label": label(recs[0]),
+            "label": Record(recs[0]).label,
             "train_loss": recs[0]["config"]["task"]["loss"],
             "n": len(done),
             "n_runs": len(recs),

@@ -17,7 +17,7 @@ import torch
 from experiments.fitting.targets import LEVELS, target
 from experiments.harness.family import Context, FamilyReport, Section
 from experiments.harness.figures import STYLES, plot_band
-from experiments.harness.records import TRAINED, by_kind, by_row, color, config_value, label
+from experiments.harness.records import TRAINED, Record, by_kind, by_row
 from experiments.harness.summary import curve_band, first, frame, glance_row, summarize
 
 METRICS = ("final_test_mse", "min_test_mse", "final_train_mse", "min_train_mse", "final_test_nmse", "ms_per_step")
@@ -104,17 +104,17 @@ def figure(records: list[dict], kind: str = "as written"):
     target, the train and the test MSE, a handful of curves a panel, the legend beside the panels."""
     import matplotlib.pyplot as plt
 
-    levels = sorted({config_value(r, "task.level") for r in records})
+    levels = sorted({Record(r).config("task.level") for r in records})
     fig, axes = plt.subplots(len(levels), 3, figsize=(14, 3.1 * len(levels)), squeeze=False)
     for row, level in zip(axes, levels):
-        recs = [r for r in records if config_value(r, "task.level") == level]
+        recs = [r for r in records if Record(r).config("task.level") == level]
         _plot_target(row[0], recs[0]["config"]["task"])
         for ax, split in zip(row[1:], ("train", "test")):
             for i, (_, group) in enumerate(by_row(recs)):
                 finished = [r for r in group if r["status"] == "complete"] or group
                 band = curve_band(finished, f"{split}_mse")
-                name = f"{label(group[0])} ({group[0]['summary']['n_params']:,} params, {len(finished)} runs)"
-                plot_band(ax, band["step"], band, color(group[0]), name, STYLES[i % len(STYLES)])
+                name = f"{Record(group[0]).label} ({group[0]['summary']['n_params']:,} params, {len(finished)} runs)"
+                plot_band(ax, band["step"], band, Record(group[0]).color, name, STYLES[i % len(STYLES)])
             ax.set_yscale("log")
             ax.set_title(f"level {level}: {split} MSE ({kind})", fontsize=10)
             ax.set_ylabel(f"{split} MSE (log scale)")
@@ -207,7 +207,7 @@ class FittingReport(FamilyReport):
                         value="mean",
                         ours=GMNM,
                         records=[
-                            r for r in records if r["experiment"] == name and config_value(r, "task.level") == level
+                            r for r in records if r["experiment"] == name and Record(r).config("task.level") == level
                         ],
                         metric_key="final_test_mse",
                         paper_best=best.iloc[0] if len(best) else "",

@@ -13,7 +13,7 @@ import pandas as pd
 from experiments.generation.task import decode_images
 from experiments.harness.family import Context, FamilyReport, Section
 from experiments.harness.figures import plot_epoch_curves
-from experiments.harness.records import by_row, label
+from experiments.harness.records import Record, by_row
 from experiments.harness.summary import by_model, describe, glance_row, paper_best, size_row
 
 TABLE4, TABLE5 = "table4_generation_size", "table5_generation_loss"  # results/paper
@@ -53,7 +53,7 @@ def table5(records: list[dict], paper: pd.DataFrame) -> pd.DataFrame:
             "dataset": dataset,
             "protocol": protocol,
             "model": model,
-            "label": label(recs[0]),
+            "label": Record(recs[0]).label,
             "experiment": recs[0]["experiment"],
             "n": len(done),
             "n_runs": len(recs),
@@ -94,7 +94,7 @@ def reconstruction_grid(records: list[dict]):
             if first:
                 rows.append((f"{dataset}\noriginal", decode_images(art["original"], art["shape"])))
                 first = False
-            rows.append((label(group[0]), decode_images(art["reconstructed"], art["shape"])))
+            rows.append((Record(group[0]).label, decode_images(art["reconstructed"], art["shape"])))
     if not rows:
         return None
     n = max(len(images) for _, images in rows)

@@ -23,15 +23,14 @@ def plot_epoch_curves(
     """One mean line and min-max band per group of records (one (model, protocol) row's seeds), over
     epochs (the epoch protocols evaluate once per epoch), on a log scale, in the row's colour.
     Diverged runs are left out while any run of the group completed."""
-    from experiments.harness.records import color
-    from experiments.harness.records import label as row_label
+    from experiments.harness.records import Record
 
-    label = label or (lambda recs: f"{row_label(recs[0])} ({len(recs)} runs)")
+    label = label or (lambda recs: f"{Record(recs[0]).label} ({len(recs)} runs)")
     for recs in groups:
         done = [r for r in recs if r["status"] == "complete"] or recs
         band = curve_band(done, metric)
         epochs = band["step"] / band["step"][1] if len(band["step"]) > 1 else band["step"]
-        plot_band(ax, epochs, band, color(recs[0]), label(done))
+        plot_band(ax, epochs, band, Record(recs[0]).color, label(done))
     ax.set_title(title, fontsize=10)
     ax.set_xlabel("epoch")
     ax.set_yscale("log")

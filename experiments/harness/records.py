@@ -1,5 +1,5 @@
-"""Records as the reports see them: the one vocabulary of protocols (KINDS), each record's protocol, head, base
-model, row label and colour, and the order and grouping of rows. Records are the dicts the runner writes; nothing
+"""Records as the reports see them: the one vocabulary of protocols (KINDS), a view of one record (its protocol,
+head, base model, row label, colour and config: `Record`), and the order and grouping of rows. Records are the dicts the runner writes; nothing
 here parses model names.
 """
 
@@ -37,45 +37,62 @@ PROTOCOLS = tuple(k.name for k in KINDS if k.name != "lsq")  # records' protocol
 TRAINED, LSQ = "trained", "lsq"
 
 
-def protocol_of(record: dict) -> str:
-    return record.get("protocol_name", "paper")
+class Record:
+    """One record as the reports read it: a view over the dict the runner wrote (`data`, never copied) that says
+    its protocol, head, base model, row label, colour and kind, and reads its config by dotted key."""
 
+    __slots__ = ("data",)
 
-def head_of(record: dict) -> str:
-    """lsq where the record's linear head was solved by least squares (its config has `lsq`), else trained."""
-    return LSQ if record["config"].get("lsq") else TRAINED
+    def __init__(self, data: dict):
+        self.data = data
 
+    @property
+    def protocol(self) -> str:
+        return self.data.get("protocol_name", "paper")
 
-def base_model(record: dict) -> str:
-    """The model a variant varies (gmnm for gmnm_lsq: its `size_of`), else the model itself."""
-    return record["config"].get("size_of") or record["model"]
+    @property
+    def head(self) -> str:
+        """lsq where the linear head was solved by least squares (the config has `lsq`), else trained."""
+        return LSQ if self.data["config"].get("lsq") else TRAINED
 
+    @property
+    def base(self) -> str:
+        """The model a variant varies (gmnm for gmnm_lsq: its `size_of`), else the model itself."""
+        return self.data["config"].get("size_of") or self.data["model"]
 
-def label(record: dict) -> str:
-    """The display name of the record's (model, protocol) row: "GMNM", "GMNM (tuned)"."""
-    name = record.get("label", record["model"])
-    return name if protocol_of(record) == "paper" else f"{name} ({protocol_of(record)})"
+    @property
+    def label(self) -> str:
+        """The display name of the record's (model, protocol) row: "GMNM", "GMNM (tuned)"."""
+        name = self.data.get("label", self.data["model"])
+        return name if self.protocol == "paper" else f"{name} ({self.protocol})"
 
+    @property
+    def color(self) -> str | None:
+        """The record's colour; a darker shade of it for another protocol's row."""
+        c = self.data.get("color")
+        if c is None or self.protocol == "paper":
+            return c
+        from matplotlib.colors import to_hex, to_rgb
 
-def color(record: dict) -> str | None:
-    """The record's colour; a darker shade of it for another protocol's row."""
-    c = record.get("color")
-    if c is None or protocol_of(record) == "paper":
-        return c
-    from matplotlib.colors import to_hex, to_rgb
+        return to_hex(tuple(0.55 * v for v in to_rgb(c)))
 
-    return to_hex(tuple(0.55 * v for v in to_rgb(c)))
+    @property
+    def kind(self) -> str:
+        """The record's kind (KINDS): its protocol, or lsq for the paper's protocol with the head solved."""
+        if self.protocol != "paper":
+            return self.protocol
+        return "lsq" if self.head == LSQ else "paper"
 
-
-def config_value(record: dict, dotted: str):
-    return lookup(record["config"], dotted)
+    def config(self, dotted: str):
+        """The record's config value at a dotted key (KeyError naming it when absent)."""
+        return lookup(self.data["config"], dotted)
 
 
 def row_order(records: list[dict]) -> list[tuple[str, str]]:
     """(protocol, model) rows in table order: the paper protocol's first, each in its lineup's order
     (conf/lineup.yaml, kept in every record); models outside the lineup last, by name."""
     lineup = max((r.get("lineup", []) for r in records), key=len, default=[])
-    present = {(protocol_of(r), r["model"]) for r in records}
+    present = {(Record(r).protocol, r["model"]) for r in records}
     rank = {m: i for i, m in enumerate(lineup)}
     return sorted(
         present,
@@ -99,23 +116,16 @@ def experiments_in_order(names: Iterable[str]) -> list[str]:
     return [e for e in lineup if e in names] + sorted(names - set(lineup))
 
 
-def kind_of(record: dict) -> str:
-    """The record's kind (KINDS): its protocol, or lsq for the paper's protocol with the head solved."""
-    if protocol_of(record) != "paper":
-        return protocol_of(record)
-    return "lsq" if head_of(record) == LSQ else "paper"
-
-
 def by_kind(records: list[dict]) -> list[tuple[str, str, list[dict]]]:
     """(label, file-name suffix, its records) for each kind of training present, in KINDS' order: a figure
     draws each apart, so that a panel holds a handful of curves."""
-    return [(k.label, k.suffix, [r for r in records if kind_of(r) == k.name]) for k in KINDS
-            if any(kind_of(r) == k.name for r in records)]  # fmt: skip
+    return [(k.label, k.suffix, [r for r in records if Record(r).kind == k.name]) for k in KINDS
+            if any(Record(r).kind == k.name for r in records)]  # fmt: skip
 
 
 def by_row(records: list[dict]) -> list[tuple[tuple[str, str], list[dict]]]:
     """((protocol, model), its records) in table order."""
     groups: dict[tuple[str, str], list[dict]] = {}
     for r in records:
-        groups.setdefault((protocol_of(r), r["model"]), []).append(r)
+        groups.setdefault((Record(r).protocol, r["model"]), []).append(r)
     return [(key, groups[key]) for key in row_order(records)]

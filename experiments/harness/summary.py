@@ -11,16 +11,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from experiments.harness.records import (
-    TRAINED,
-    base_model,
-    color,
-    config_value,
-    head_of,
-    label,
-    protocol_of,
-    row_order,
-)
+from experiments.harness.records import TRAINED, Record, row_order
 
 STATS = ("mean", "std", "median", "min", "max")
 
@@ -31,27 +22,27 @@ def frame(records: list[dict], metrics: Iterable[str] = (), config: Iterable[str
     order = {key: i for i, key in enumerate(row_order(records))}
     rows = []
     for r in records:
-        done = r["status"] == "complete"
+        done, view = r["status"] == "complete", Record(r)
         row = {
             "experiment": r["experiment"],
             "profile": r["profile"],
-            "protocol": protocol_of(r),
+            "protocol": view.protocol,
             "model": r["model"],
-            "head": head_of(r),
-            "base_model": base_model(r),
-            "label": label(r),
-            "color": color(r),
+            "head": view.head,
+            "base_model": view.base,
+            "label": view.label,
+            "color": view.color,
             "seed": r["seed"],
             "status": r["status"],
             "complete": done,
-            "row": order[(protocol_of(r), r["model"])],
+            "row": order[(view.protocol, r["model"])],
             "n_params": r["summary"]["n_params"],
             "n_params_all": r["summary"].get("n_params_all"),
             "arch": r.get("arch"),
             "problem": r.get("problem"),
         }
         for key in config:
-            row[key] = config_value(r, key)
+            row[key] = view.config(key)
         for m in metrics:
             v = r["summary"].get(m)
             row[m] = v if done and isinstance(v, (int, float)) and math.isfinite(v) else math.nan
@@ -101,9 +92,9 @@ def size_row(records: list[dict], paper: dict, paper_count: str, **keys) -> dict
     ours, theirs = records[0]["summary"]["n_params"], paper.get(paper_count, "")
     return {
         **keys,
-        "protocol": protocol_of(records[0]),
+        "protocol": Record(records[0]).protocol,
         "model": records[0]["model"],
-        "label": label(records[0]),
+        "label": Record(records[0]).label,
         "architecture": records[0]["arch"],
         "n_params": ours,
         "paper_n_params": theirs,
@@ -162,7 +153,7 @@ def glance_row(
 
     def values(model):  # the metric of the paper protocol's runs of one model, for the analysis
         return [r["summary"].get(metric_key) for r in records
-                if r["model"] == model and protocol_of(r) == "paper" and r["status"] == "complete"]  # fmt: skip
+                if r["model"] == model and Record(r).protocol == "paper" and r["status"] == "complete"]  # fmt: skip
 
     return {
         "experiment": experiment, "profile": profile, "case": case, "metric": metric,

@@ -24,7 +24,7 @@ from experiments.harness.config import digest
 from experiments.harness.env import ROOT
 from experiments.harness.family import Context, FamilyReport, Section
 from experiments.harness.figures import STYLES, plot_band
-from experiments.harness.records import by_kind, by_row, color, label
+from experiments.harness.records import Record, by_kind, by_row
 from experiments.harness.summary import by_model, curve_band, first, frame, glance_row, paper_best, summarize
 from experiments.poisson import widths
 
@@ -145,8 +145,8 @@ def figure(records: list[dict], suptitle: str = ""):
                     ax,
                     band["step"],
                     band,
-                    color(recs[0]),
-                    f"{label(recs[0])} ({recs[0]['summary']['n_params']:,} params, {len(done)} runs)",
+                    Record(recs[0]).color,
+                    f"{Record(recs[0]).label} ({recs[0]['summary']['n_params']:,} params, {len(done)} runs)",
                     STYLES[i % len(STYLES)],
                 )
                 ax.set_ylabel(f"{axis} (log scale)", fontsize=8)

@@ -11,7 +11,7 @@ import pandas as pd
 
 from experiments.harness.family import Context, FamilyReport, Section
 from experiments.harness.figures import plot_epoch_curves
-from experiments.harness.records import by_row, label
+from experiments.harness.records import Record, by_row
 from experiments.harness.summary import by_model, first, frame, glance_row, paper_best, summarize
 
 TABLE6 = "table6_timeseries"  # results/paper
@@ -52,7 +52,7 @@ def figure(records: list[dict]):
             groups,
             f"{split}_mse",
             f"{split} MSE (mean over up to {n_seeds} seeds, band: min to max)",
-            label=lambda recs: f"{label(recs[0])} ({recs[0]['summary']['n_params']:,} params)",
+            label=lambda recs: f"{Record(recs[0]).label} ({recs[0]['summary']['n_params']:,} params)",
         )
     fig.tight_layout()
     return fig

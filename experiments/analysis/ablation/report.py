@@ -14,7 +14,7 @@ import pandas as pd
 
 from experiments.analysis import stats
 from experiments.harness.family import Context, FamilyReport, Section
-from experiments.harness.records import config_value
+from experiments.harness.records import Record
 
 
 def is_ablation(record: dict) -> bool:
@@ -23,7 +23,7 @@ def is_ablation(record: dict) -> bool:
 
 
 def variant_of(record: dict) -> tuple:
-    return tuple(config_value(record, key) for key in record["config"]["ablation"]["varies"])
+    return tuple(Record(record).config(key) for key in record["config"]["ablation"]["varies"])
 
 
 def _name(keys: list[str], values: tuple) -> str:

@@ -20,7 +20,7 @@ from experiments.analysis import stats
 from experiments.analysis.ledger.metrics import ESTIMATORS, reread, value
 from experiments.analysis.ledger.row import Row
 from experiments.analysis.ledger.spec import PAPER_NAMES, Claim, Kind, claims
-from experiments.harness.records import LABELS, config_value, protocol_of
+from experiments.harness.records import LABELS, Record
 from experiments.harness.runner import trained_s
 from experiments.harness.store import BENCH_METRIC
 
@@ -71,7 +71,7 @@ def build(
                 rows.append(judge(claim, "paper", [], paper, profile))
             continue
         for protocol in claim.protocols:
-            if protocol == "paper" or any(protocol_of(r) == protocol for r in recs):
+            if protocol == "paper" or any(Record(r).protocol == protocol for r in recs):
                 rows.append(judge(claim, protocol, recs, paper, profile))
         rows += _shadows(claim, recs, paper, profile)
     adjust(rows)
@@ -93,7 +93,7 @@ def _shadows(claim: Claim, recs: list[dict], paper, profile: str) -> list[Row]:
             other = replace(claim, metric=metric, pairs=pairs)
             out.append(judge(other, "paper", recs, paper, profile).update(shadow=how))
     subject = claim.ours or claim.pairs[0][0].model  # the model the claim is about: has it run with the data redrawn?
-    redrawn = any(protocol_of(r) == "redrawn" and r["model"] == subject for r in recs)
+    redrawn = any(Record(r).protocol == "redrawn" and r["model"] == subject for r in recs)
     if claim.kind in (Kind.RANK, Kind.RATIO) and claim.metric != "n_params" and redrawn:  # a count has no data
         out.append(judge(claim, "redrawn", recs, paper, profile).update(shadow="redrawn"))
     return out
@@ -201,7 +201,7 @@ def finish(row: Row, profile: str, differs: str) -> None:
 
 def _matches(record: dict, select) -> bool:
     for key, wanted in select:
-        got = record[key] if key in record else config_value(record, key)
+        got = record[key] if key in record else Record(record).config(key)
         if got != wanted:
             return False
     return True
@@ -210,7 +210,7 @@ def _matches(record: dict, select) -> bool:
 def variant(recs: list[dict], model: str, protocol: str, select=()) -> tuple[str | None, list[dict]]:
     """The row of `model` under a protocol (a records' protocol_name): its name in the ledger and its records
     (those with `select`'s values); (None, []) where absent."""
-    rows = [r for r in recs if r["model"] == model and protocol_of(r) == protocol and _matches(r, select)]
+    rows = [r for r in recs if r["model"] == model and Record(r).protocol == protocol and _matches(r, select)]
     name = model if protocol == "paper" else f"{model} ({LABELS[protocol]})"
     return (name, rows) if rows else (None, [])
 

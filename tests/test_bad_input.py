@@ -175,3 +175,10 @@ def test_a_model_without_its_sizes_entry_names_the_entry_to_add():
     with pytest.raises(ConfigError, match=r"add sizes.kan to conf/experiment/fit2d.yaml") as error:
         check_model(cfg)
     assert "model.hidden" in str(error.value) and "\n" not in str(error.value)
+
+
+def test_an_override_hydra_cannot_parse_is_one_line(tmp_path):
+    r = run(tmp_path, "experiment=fit2d", "trainer.steps=${oops:{a:1}}")
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and len(lines) == 1 and "Traceback" not in r.stderr, r.stderr[-1000:]
+    assert lines[0].startswith("error: trainer.steps=${oops:{a:1}}: ") and "override_grammar" in lines[0]

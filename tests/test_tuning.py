@@ -386,7 +386,7 @@ def test_a_study_at_one_level_prunes_its_runs_and_tells_optuna(tmp_path):
             "experiment=fit1d",
             "model=gmnm",
             "profile=smoke",
-            "tune.at={task.level:1}",
+            "tune.at='${per_profile:{smoke:{task.level:1}}}'",  # as conf/ writes it: a resolver's plain dict
             "~tune.pruner",
             "+tune.pruner={_target_:optuna.pruners.ThresholdPruner,upper:0.0}",
         ),  # fmt: skip

@@ -12,7 +12,7 @@ import yaml
 
 from experiments.harness.config import parse_override
 from experiments.harness.env import ROOT
-from experiments.harness.errors import ConfigError
+from experiments.harness.errors import ConfigError, first_line
 
 GROUPS = ("experiment", "model", "profile", "protocol", "trainer", "paths", "pde")
 
@@ -50,7 +50,14 @@ def check_names(argv: list[str]) -> None:
     dirs = conf_dirs(argv)
     conf = dirs[0]
     overrides = [a for a in argv if "=" in a and not a.startswith("-") and not a.startswith("hydra")]
-    parsed = [parse_override(a) for a in overrides]
+    parsed = []
+    for text in overrides:
+        try:
+            parsed.append(parse_override(text))
+        except Exception as e:  # Hydra's parser raises its own error types; its message names what is wrong
+            raise ConfigError(
+                f"{text}: {first_line(e)} (https://hydra.cc/docs/advanced/override_grammar/basic)"
+            ) from None
     chosen = {p.key_or_group: p for p in parsed if p.package is None}
     experiment = "fit2d"  # conf/config.yaml's default
     if "experiment" in chosen and not chosen["experiment"].is_sweep_override():

@@ -87,7 +87,8 @@ class TuningSweeper(Sweeper):
             )
         fixed = {o.key_or_group for o in parsed}
         # the points the study fixes (tune.at: fit2d's paper study at level 1), unless the command line does
-        at = OmegaConf.to_container(self._compose(arguments).tune.at or OmegaConf.create())
+        at = self._compose(arguments).tune.at or {}
+        at = OmegaConf.to_container(at) if OmegaConf.is_config(at) else dict(at)  # ${per_profile:...} gives a dict
         arguments += [f"{k}={v}" for k, v in at.items() if k not in fixed]
         fixed |= set(at)
         points = self._points(fixed)

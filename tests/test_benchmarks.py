@@ -31,7 +31,9 @@ def test_timeseries_benchmark_adds_up(capsys):
     }
     for params, *parts, total, trainer, ratio, _ in table.values():
         assert sum(parts) == pytest.approx(total, abs=0.003)  # the four parts make the step
-        assert trainer / total == pytest.approx(ratio, abs=0.006)
+        # the ratio is printed to 2 decimals from unrounded times, trainer and total to 3: the printed ones' error
+        slack = 0.005 + ratio * 0.0005 * (1 / trainer + 1 / total) + 1e-9
+        assert trainer / total == pytest.approx(ratio, abs=slack)
     assert (
         "projected paper protocol (4 models x 20 seeds x 50 epochs x 219 steps)" in out
     )  # 7,000 training windows (val_fraction 0.1)

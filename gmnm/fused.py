@@ -18,10 +18,10 @@ one (m, N) x (N, out (2d+1)) product instead of the (N, m) products and matmuls 
 are floored at eps^2 of the dtype (or its smallest normal number where that is larger): exp of an
 argument whose result is subnormal is many times slower on x86 than of one near 0 (far-apart centres
 would be the bottleneck: `python -m benchmarks.layer` times it), and no output moves by more than
-m eps^2 |pi|. That is the memory and the matmul count of a Linear-activation-Linear block of width m. The Gaussians are also returned as an output (the
-layer drops them), so that autograd can differentiate the backward itself: double backward
-(gradient penalties, an autograd Laplacian) stays exact. `generate_vmap_rule` lets torch.func
-vmap these Functions (a stack of seeds trained as one computation).
+m eps^2 |pi|. That is the memory and the matmul count of a Linear-activation-Linear block of width m.
+The Gaussians are also returned as an output (the layer drops them), so that autograd can differentiate
+the backward itself: double backward (gradient penalties, an autograd Laplacian) stays exact.
+`generate_vmap_rule` lets torch.func vmap these Functions (a stack of seeds trained as one computation).
 
 Shapes: x (N, d), mu (m, d), scale (m, d), pi (out, m).
 """

@@ -173,10 +173,10 @@ def select(
     apart = [r for r in kept if device_type_of(r) != device]
     if apart:
         kept = [r for r in kept if device_type_of(r) == device]
-        others = ", ".join(sorted({device_type_of(r) for r in apart}))
+        others = sorted({device_type_of(r) for r in apart})
         notes.append(
-            f"{len(apart)} record(s) of trials on another kind of device ({others}) are kept apart from the "
-            f"{device} ones reported here: report them with --device {others.split(', ')[0]}"
+            f"{len(apart)} record(s) of trials on another kind of device ({', '.join(others)}) are kept apart from "
+            f"the {device} ones reported here: report them with --device {others[0]}"
         )
     if own:
         launch = next((o for r in own for o in own_settings(r, sweep_keys(r)) or []), None)

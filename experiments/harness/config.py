@@ -106,13 +106,11 @@ def _mlp_shapes(d_in: int, d_out: int, hidden) -> list[list[int]]:
 
 
 def _device_type(name: str) -> str:
-    """trainer.device -> the kind of device a trial runs on ("cpu", "cuda"): part of its identity, since a GPU
-    rounds differently. Never raises: the runner checks the device itself (experiments/harness/env.py)."""
-    if name == "auto":
-        import torch
+    """trainer.device -> the kind of device a trial runs on: part of its identity, since a GPU rounds otherwise.
+    Never raises: the runner checks the device itself (experiments/harness/env.py)."""
+    from experiments.harness.env import device_type  # torch is imported only when a config resolves it
 
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return str(name).split(":")[0]
+    return device_type(name)
 
 
 def _log_dir(store_dir: str, root_dir: str) -> str:

@@ -34,7 +34,7 @@ def pick_device(name: str) -> torch.device:
     but unusable (a driver too old for this torch's CUDA build) is an error, never a silent fall back to
     the CPU: a GPU allocation would train for hours on its host."""
     if name == "auto":
-        if torch.cuda.is_available():
+        if device_type("auto") == "cuda":
             return torch.device("cuda")
         if nvidia_driver() is not None and not gpus_hidden():
             raise ConfigError(
@@ -51,6 +51,14 @@ def pick_device(name: str) -> torch.device:
     if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
         raise ConfigError(f"trainer.device={name!r}: this process sees {torch.cuda.device_count()} GPU(s)")
     return device
+
+
+def device_type(name: str) -> str:
+    """The kind of device trainer.device names ("cpu", "cuda"), without checking it can be used: what a trial's
+    identity records (conf/config.yaml's device_type). "auto" is CUDA exactly when torch can use it."""
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return str(name).split(":")[0]
 
 
 def nvidia_driver() -> str | None:

@@ -295,8 +295,8 @@ def counts_markdown(rows: list[dict]) -> str:
         }  # fmt: skip
     )
     blocks = []
-    for profile in dict.fromkeys(frame.profile):
-        table = pd.crosstab(frame[frame.profile == profile].rows, frame[frame.profile == profile].verdict)
+    for profile, part in frame.groupby("profile", sort=False):
+        table = pd.crosstab(part.rows, part.verdict)
         table = table.reindex([title for title, _ in SECTIONS if title in table.index])
         order = [stats.REPRODUCED, stats.CONTRADICTED, stats.OURS_LOWER, stats.OURS_HIGHER, stats.SUPPORTED,
                  stats.REFUTED, stats.INCONCLUSIVE, stats.INDICATIVE, stats.MATCHED, stats.NOT_MEASURED]  # fmt: skip

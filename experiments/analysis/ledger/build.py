@@ -177,8 +177,10 @@ def finish(row: Row, profile: str, differs: str) -> None:
     """A decided row becomes indicative where it cannot decide: under a profile other than the paper's protocol
     (the reason says how it differs), a timing on another class of device than the paper's, or a timing from the
     runs shown beside the step benchmark's. What it reads is kept (`reads`). Counts and step benchmarks are the
-    same under every profile, so the paper profile's ledger decides them. A B-claim says supported / refuted."""
-    if row.verdict in stats.DECIDED:
+    same under every profile, so the paper profile's ledger decides them. A B-claim says supported / refuted.
+    A timing that cannot decide is indicative even when it reads inconclusive: it was never a test of the claim."""
+    cannot_decide = not row.decides or row.off_device
+    if row.verdict in stats.DECIDED or (cannot_decide and row.verdict == stats.INCONCLUSIVE):
         why = (
             "shown beside the step benchmark, which decides (both models in one process, in interleaved rounds); "
             "each run was timed in its own process"

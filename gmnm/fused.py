@@ -89,6 +89,32 @@ def _factorised(ctx, out: int, k: int, *extra_grads) -> bool:
     return not ctx.needs_input_grad[0] and all(e is None for e in extra_grads) and out * k <= 2 * (out + k)
 
 
+def _mixture_grads(ctx, w: Tensor, pi: Tensor, g: Tensor, a: Tensor, grad_g: Tensor | None):
+    """Backward of (g @ pi^T, g) through g = exp(arg), arg = A @ B^T: (d_arg, d_arg_b, dpi), where d_arg (N, m)
+    is None on the factorised path (no gradient for A needed) and d_arg_b = d_arg^T @ A (m, K)."""
+    if _factorised(ctx, pi.shape[0], a.shape[1], grad_g):
+        r = _contract(g, w, a)  # (m, out, K)
+        return None, torch.einsum("jm,mjk->mk", pi, r), r[:, :, -1].T  # a's last column is 1: sum_n w_nj g_ni
+    dg = w @ pi if grad_g is None else w @ pi + grad_g  # (N, m)
+    d_arg = dg * g  # d/d(arg) of its exp
+    return d_arg, _over_points(d_arg, a), w.T @ g
+
+
+def _laplacian_grads(ctx, w, pi, g, h, a, grad_g, grad_h):
+    """Backward of (h @ pi^T, g, h) with g = exp(arg), h = g c, both arg and c linear in A:
+    (d_arg, d_c, d_arg_b, d_c_b, dpi), the (N, m) ones None on the factorised path."""
+    if _factorised(ctx, pi.shape[0], a.shape[1], grad_g, grad_h):
+        # d/dh = W pi; through h = g c: d/d(arg) = (W pi) h, d/dc = (W pi) g
+        r_h = _contract(h, w, a)  # (m, out, K)
+        d_c_b = torch.einsum("jm,mjk->mk", pi, _contract(g, w, a))
+        return None, None, torch.einsum("jm,mjk->mk", pi, r_h), d_c_b, r_h[:, :, -1].T
+    dh = w @ pi if grad_h is None else w @ pi + grad_h  # (N, m)
+    c = h / g  # g > 0: floored
+    dg = dh * c if grad_g is None else dh * c + grad_g
+    d_arg, d_c = dg * g, dh * g
+    return d_arg, d_c, _over_points(d_arg, a), _over_points(d_c, a), w.T @ h
+
+
 class DiagMixture(torch.autograd.Function):
     """(x, mu, scale, pi) -> (g @ pi^T, g) with g_i = exp(-y_i^2 / 2): GMNM's forward (Eq. 1, 3)."""
 
@@ -111,17 +137,8 @@ class DiagMixture(torch.autograd.Function):
         d = x.shape[1]
         w = grad_out if grad_out is not None else g.new_zeros(g.shape[0], pi.shape[0])  # (N, out)
         a, s2 = _features(x), scale.square()
-        d_a = None
-        if _factorised(ctx, pi.shape[0], 2 * d + 1, grad_g):
-            r = _contract(g, w, a)  # (m, out, 2d+1)
-            d_arg_b = torch.einsum("jm,mjk->mk", pi, r)  # sum_n [d/d(-y^2/2)]_ni a_nk
-            dpi = r[:, :, -1].T  # a's last column is 1: sum_n w_nj g_ni
-        else:
-            dg = w @ pi if grad_g is None else w @ pi + grad_g  # (N, m)
-            d_arg = dg * g  # d/d(-y^2/2) of its exp
-            d_arg_b, dpi = _over_points(d_arg, a), w.T @ g
-            if ctx.needs_input_grad[0]:
-                d_a = d_arg @ _weights(mu, s2, -0.5)
+        d_arg, d_arg_b, dpi = _mixture_grads(ctx, w, pi, g, a, grad_g)  # arg = -y^2 / 2
+        d_a = d_arg @ _weights(mu, s2, -0.5) if d_arg is not None and ctx.needs_input_grad[0] else None
         dx, dmu, ds2 = _chain(d, x, mu, s2, -0.5, d_a, d_arg_b)
         return dx, dmu, (scale * ds2).mul_(2), dpi
 
@@ -153,21 +170,10 @@ class DiagLaplacian(torch.autograd.Function):
         w = grad_out if grad_out is not None else g.new_zeros(g.shape[0], pi.shape[0])  # (N, out)
         a, s2 = _features(x), scale.square()
         s4 = s2.square()
+        d_arg, d_c, d_arg_b, d_c_b, dpi = _laplacian_grads(ctx, w, pi, g, h, a, grad_g, grad_h)
         d_a = None
-        if _factorised(ctx, pi.shape[0], 2 * d + 1, grad_g, grad_h):
-            # d/dh = W pi; through h = g c: d/d(-y^2/2) = (W pi) h, d/dc = (W pi) g
-            r_h = _contract(h, w, a)  # (m, out, 2d+1)
-            d_arg_b = torch.einsum("jm,mjk->mk", pi, r_h)
-            d_c_b = torch.einsum("jm,mjk->mk", pi, _contract(g, w, a))
-            dpi = r_h[:, :, -1].T
-        else:
-            dh = w @ pi if grad_h is None else w @ pi + grad_h  # (N, m)
-            c = h / g  # g > 0: floored
-            dg = dh * c if grad_g is None else dh * c + grad_g
-            d_arg, d_c = dg * g, dh * g
-            d_arg_b, d_c_b, dpi = _over_points(d_arg, a), _over_points(d_c, a), w.T @ h
-            if ctx.needs_input_grad[0]:
-                d_a = d_arg @ _weights(mu, s2, -0.5) + d_c @ _weights(mu, s4, 1.0)
+        if d_arg is not None and ctx.needs_input_grad[0]:
+            d_a = d_arg @ _weights(mu, s2, -0.5) + d_c @ _weights(mu, s4, 1.0)
         dx, dmu2, ds2 = _chain(d, x, mu, s2, -0.5, d_a, d_arg_b)
         _, dmu4, ds4 = _chain(d, x, mu, s4, 1.0, None, d_c_b)
         ds2 = ds2 - d_c_b[:, -1:]  # c has -sum_k s_k^2; a's last column is 1: sum_n d/dc_ni
@@ -215,16 +221,8 @@ class QuadraticMixture(torch.autograd.Function):
     def backward(ctx, grad_out: Tensor | None, grad_g: Tensor | None):
         a, b, pi, g = ctx.saved_tensors
         w = grad_out if grad_out is not None else g.new_zeros(g.shape[0], pi.shape[0])  # (N, out)
-        da = None
-        if _factorised(ctx, pi.shape[0], a.shape[1], grad_g):
-            r = _contract(g, w, a)  # (m, out, K)
-            d_arg_b, dpi = torch.einsum("jm,mjk->mk", pi, r), r[:, :, -1].T  # a's last column is 1
-        else:
-            dg = w @ pi if grad_g is None else w @ pi + grad_g  # (N, m)
-            d_arg = dg * g  # d/d(-y^2/2)
-            d_arg_b, dpi = _over_points(d_arg, a), w.T @ g
-            if ctx.needs_input_grad[0]:
-                da = d_arg @ (-0.5 * b)
+        d_arg, d_arg_b, dpi = _mixture_grads(ctx, w, pi, g, a, grad_g)  # arg = -(A @ B^T) / 2
+        da = d_arg @ (-0.5 * b) if d_arg is not None and ctx.needs_input_grad[0] else None
         return da, -0.5 * d_arg_b, dpi
 
 
@@ -250,20 +248,8 @@ class QuadraticLaplacian(torch.autograd.Function):
     def backward(ctx, grad_out: Tensor | None, grad_g: Tensor | None, grad_h: Tensor | None):
         a, b2, b4, pi, g, h = ctx.saved_tensors
         w = grad_out if grad_out is not None else g.new_zeros(g.shape[0], pi.shape[0])  # (N, out)
-        da = None
-        if _factorised(ctx, pi.shape[0], a.shape[1], grad_g, grad_h):
-            r_h = _contract(h, w, a)  # (m, out, K): d/d(-y^2/2) = (W pi) h, d/dc = (W pi) g
-            d_arg_b = torch.einsum("jm,mjk->mk", pi, r_h)
-            d_c_b = torch.einsum("jm,mjk->mk", pi, _contract(g, w, a))
-            dpi = r_h[:, :, -1].T
-        else:
-            dh = w @ pi if grad_h is None else w @ pi + grad_h  # (N, m)
-            c = h / g  # g > 0: floored
-            dg = dh * c if grad_g is None else dh * c + grad_g
-            d_arg, d_c = dg * g, dh * g
-            d_arg_b, d_c_b, dpi = _over_points(d_arg, a), _over_points(d_c, a), w.T @ h
-            if ctx.needs_input_grad[0]:
-                da = d_arg @ (-0.5 * b2) + d_c @ b4
+        d_arg, d_c, d_arg_b, d_c_b, dpi = _laplacian_grads(ctx, w, pi, g, h, a, grad_g, grad_h)
+        da = d_arg @ (-0.5 * b2) + d_c @ b4 if d_arg is not None and ctx.needs_input_grad[0] else None
         return da, -0.5 * d_arg_b, d_c_b, d_c_b[:, -1], dpi  # c0 adds to every point: a's column of ones
 
 

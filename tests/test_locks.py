@@ -152,3 +152,28 @@ def test_a_full_disk_stops_the_sweep_with_one_line_and_leaves_no_file_behind(tmp
     freed = run(None)  # the disk freed: the re-run trains the seven missing trials, and says all are there
     assert freed.returncode == 0 and "sweep: all 8 trials are in the store" in freed.stdout
     assert len(list(ResultStore(store).records())) == 8 and leftovers() == []
+
+
+def test_the_sweeps_tally_blames_failures_only_when_a_trial_was_not_trained(tmp_path):
+    from hydra_plugins.gmnm_seed_groups.seed_grouping_sweeper import tally
+
+    store = ResultStore(tmp_path)
+    planned = [(str(tmp_path), "fit1d", key) for key in ("aaaa", "bbbb")]
+
+    def claim(key: str) -> None:  # a live claim: this very process holds it
+        path = lock_path(store.path("fit1d", key))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"host": socket.gethostname(), "pid": os.getpid()}))
+
+    claim("aaaa")
+    line, complete = tally(planned)
+    assert not complete and line == (
+        "sweep: 0 of 2 trials in the store, 1 left to other processes training them, 1 not trained "
+        "(see the errors above); run the sweep again for the missing ones"
+    )
+    claim("bbbb")
+    line, complete = tally(planned)
+    assert not complete and line == (
+        "sweep: 0 of 2 trials in the store; the other 2 are being trained by other processes, which write "
+        "their records when they end"
+    )

@@ -93,6 +93,12 @@ def tally(planned: list[tuple[str, str, str]]) -> tuple[str, bool]:
     missing = len(planned) - done - others
     if done == len(planned):
         return f"sweep: all {len(planned)} trials are in the store", True
+    if missing == 0:  # nothing failed: the rest is another process's, which writes its records when it ends
+        return (
+            f"sweep: {done} of {len(planned)} trials in the store; the other {others} are being trained by other "
+            f"processes, which write their records when they end",
+            False,
+        )
     return (
         f"sweep: {done} of {len(planned)} trials in the store, {others} left to other processes training them, "
         f"{missing} not trained (see the errors above); run the sweep again for the missing ones",

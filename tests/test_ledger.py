@@ -563,3 +563,26 @@ def test_rows_an_earlier_ledger_wrote_are_shown_as_such_and_never_decided(tmp_pa
     every = render.all_rows(tables)
     assert not [r for r in every if r["profile"] == "quick" and render.decided(r)]
     assert f"{len(old)} from an earlier ledger (to be judged again when re-run)" in render.short_markdown(every)
+
+
+def test_fixed_centres_are_read_from_each_ablation_wherever_it_keeps_its_keys():
+    # C24 compares the diag reading with fixed centres against trainable ones; eq3_fit2d varies model.projection,
+    # eq3_mnist its head's (model.head.projection): the same claim reads both, fixed 2x trainable
+    def ablation(experiment, model, metric, prefix):
+        varies = [f"{prefix}.projection", f"{prefix}.trainable_mu"]
+        out = []
+        for projection, trainable, scale in (("diag", False, 2.0), ("diag", True, 1.0), ("full", False, 50.0)):
+            r = rec(experiment, model, 0, lineup=[model], **{metric: 0.0})
+            head = {"projection": projection, "trainable_mu": trainable}
+            r["config"].update(ablation={"varies": varies}, model={"head": head} if "head" in prefix else head)
+            out += [{**r, "seed": s, "summary": {**r["summary"], metric: scale * (1 + 0.01 * s)}} for s in range(6)]
+        return out
+
+    records = ablation("eq3_fit2d", "gmnm", "final_test_mse", "model") + ablation(
+        "eq3_mnist", "cnn_gmnm", "min_test_bce", "model.head"
+    )
+    rows = build(records, PAPER, "paper")
+    for case in ("eq3_fit2d", "eq3_mnist"):
+        r = row(rows, "C24", case)
+        assert r["effect"] == pytest.approx(2.0) and r["n_seeds"] == 6 and r["verdict"] == stats.REPRODUCED
+    assert row(rows, "C24", "eq3_poisson")["verdict"] == stats.NOT_MEASURED

@@ -198,3 +198,17 @@ def test_a_report_of_your_own_store_leaves_the_checkout_alone(compose_cfg, tmp_p
         )
         assert r.returncode == 2 and message in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert status() == before
+
+
+def test_a_ledger_that_fails_stops_the_report_before_it_writes_anything(compose_cfg, tmp_path, monkeypatch):
+    from experiments.harness.runner import run_trial
+
+    run_trial(compose_cfg("experiment=fit1d", "model=gmnm", "profile=smoke"))
+
+    def broken(*args, **kwargs):
+        raise KeyError("model.projection (no 'projection')")  # a claim whose records lack a key it selects on
+
+    monkeypatch.setattr(report, "build", broken)
+    with pytest.raises(KeyError, match="projection"):
+        run_report(tmp_path / "store", tmp_path / "out")
+    assert not (tmp_path / "out").exists()  # no table, figure or page of a half-made report

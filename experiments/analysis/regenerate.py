@@ -189,6 +189,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"report: left out {note}", file=sys.stderr)
 
     ctx = Context(args.out, args.profile, {p.stem: read_csv(p) for p in sorted(args.paper.glob("*.csv"))}, args.store)
+    # The ledger first, from the records alone: a row that cannot be judged stops the report before it writes
+    paper = {f"{name}.csv": table.to_dict("records") for name, table in ctx.paper.items()}
+    differs = {e: differences(e, args.profile, args.conf) for e in sorted({r["experiment"] for r in records})}
+    spec = claim_spec()
+    timed = {c.experiment for c in spec if c.metric == BENCH_METRIC}
+    uncounted = {c.experiment for c in spec if c.metric == "n_params"} - {r["experiment"] for r in records}
+    shapes = counts(sorted(uncounted | timed), args.conf) + step_records(args.store)
+    claims = build(records, paper, args.profile, spec, differs=differs, shapes=shapes) if records else []
     tuning_paths, _ = write_report(TUNING, [], ctx)
     for path in tuning_paths:
         print(f"wrote {path}")
@@ -213,15 +221,8 @@ def main(argv: list[str] | None = None) -> int:
             f"data set was missing); their tables and figures were not produced"
         )
     print(f"wrote {write_csv(args.out / 'tables' / f'glance_{args.profile}.csv', finish(glance), GLANCE_COLUMNS)}")
-    paper = {f"{name}.csv": table.to_dict("records") for name, table in ctx.paper.items()}
-    differs = {e: differences(e, args.profile, args.conf) for e in sorted({r["experiment"] for r in records})}
-    spec = claim_spec()
-    timed = {c.experiment for c in spec if c.metric == BENCH_METRIC}
-    uncounted = {c.experiment for c in spec if c.metric == "n_params"} - {r["experiment"] for r in records}
-    shapes = counts(sorted(uncounted | timed), args.conf) + step_records(args.store)
     written, _ = write_report(SHAPES, shapes, ctx)
     print("\n".join(f"wrote {path}" for path in written))
-    claims = build(records, paper, args.profile, spec, differs=differs, shapes=shapes)
     print(f"wrote {write_csv(args.out / 'tables' / f'claims_{args.profile}.csv', claims, COLUMNS)}")
     forest = figure_of_claims(claims, args.profile)
     if forest is not None:

@@ -87,6 +87,19 @@ class Record:
         """The record's config value at a dotted key (KeyError naming it when absent)."""
         return lookup(self.data["config"], dotted)
 
+    def variant(self) -> tuple:
+        """An ablation's variant: the values of the keys its experiment varies (config `ablation.varies`)."""
+        return tuple(self.config(key) for key in self.data["config"]["ablation"]["varies"])
+
+    def varied(self, name: str):
+        """The value of the ablation's varied key named `name` wherever the experiment keeps it:
+        `projection` is model.projection in eq3_fit2d, model.head.projection in eq3_mnist."""
+        keys = self.data["config"].get("ablation", {}).get("varies", [])
+        found = [key for key in keys if key.rsplit(".", 1)[-1] == name]
+        if len(found) != 1:
+            raise KeyError(f"{self.data['experiment']} varies {keys}: none or several of them is {name!r}")
+        return self.config(found[0])
+
 
 def row_order(records: list[dict]) -> list[tuple[str, str]]:
     """(protocol, model) rows in table order: the paper protocol's first, each in its lineup's order

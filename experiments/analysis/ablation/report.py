@@ -22,10 +22,6 @@ def is_ablation(record: dict) -> bool:
     return bool(record["config"].get("ablation"))
 
 
-def variant_of(record: dict) -> tuple:
-    return tuple(Record(record).config(key) for key in record["config"]["ablation"]["varies"])
-
-
 def _name(keys: list[str], values: tuple) -> str:
     """('diag', True) -> 'diag, trainable centres'."""
     parts = []
@@ -41,7 +37,7 @@ def per_variant(records: list[dict]) -> dict[tuple[str, str], dict[int, float]]:
     for r in records:
         spec = r["config"]["ablation"]
         value = r["summary"].get(spec["metric"])
-        seeds = out.setdefault((r["experiment"], _name(spec["varies"], variant_of(r))), {})
+        seeds = out.setdefault((r["experiment"], _name(spec["varies"], Record(r).variant())), {})
         if r["status"] == "complete" and isinstance(value, (int, float)) and math.isfinite(value):
             seeds[r["seed"]] = value
     return out
@@ -57,7 +53,7 @@ def rows(records: list[dict], seeds: dict[tuple[str, str], dict[int, float]]) ->
         baseline = seeds.get((experiment, _name(keys, tuple(spec.get("baseline") or ()))))
         variants: dict[tuple, list[dict]] = {}
         for r in recs:
-            variants.setdefault(variant_of(r), []).append(r)
+            variants.setdefault(Record(r).variant(), []).append(r)
         for v, rs in sorted(variants.items(), key=lambda kv: tuple(map(str, kv[0]))):
             mine = seeds[(experiment, _name(keys, v))]
             mean = stats.geometric_interval(list(mine.values()))  # losses: their geometric mean, t on the logs

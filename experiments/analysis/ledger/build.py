@@ -202,8 +202,13 @@ def finish(row: Row, profile: str, differs: str) -> None:
 
 
 def _matches(record: dict, select) -> bool:
+    """Whether the record has `select`'s values: a record field, a dotted config key, or `ablation.<name>`,
+    the ablation's varied key of that name wherever its experiment keeps it (Record.varied)."""
     for key, wanted in select:
-        got = record[key] if key in record else Record(record).config(key)
+        if key.startswith("ablation."):
+            got = Record(record).varied(key.removeprefix("ablation."))
+        else:
+            got = record[key] if key in record else Record(record).config(key)
         if got != wanted:
             return False
     return True

@@ -365,8 +365,8 @@ def ablation() -> list[Claim]:
         Claim("C24", experiment, "§6: non-trainable μ still led to effective performance (the default reading's "
               f"{metric.replace('_', ' ')} with fixed centres over trainable ones, below 10: within an order of "
               "magnitude)", experiment, metric, Kind.RATIO, section="§6",
-              pairs=((Side(model, metric, (("model.projection", "diag"), ("model.trainable_mu", False))),
-                      Side(model, metric, (("model.projection", "diag"), ("model.trainable_mu", True)))),),
+              pairs=((Side(model, metric, (("ablation.projection", "diag"), ("ablation.trainable_mu", False))),
+                      Side(model, metric, (("ablation.projection", "diag"), ("ablation.trainable_mu", True)))),),
               threshold=10.0, paper_text="non-trainable μ values still led to effective model performance",
               protocols=("paper",))
         for experiment, model, metric in (("eq3_fit2d", "gmnm", "final_test_mse"), ("eq3_poisson", "gmnm", "min_l2"),

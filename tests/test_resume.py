@@ -131,7 +131,11 @@ def test_ctrl_c_ends_a_sweep_in_one_line_with_exit_130_and_the_next_run_goes_on(
     cmd = command(tmp_path, "experiment=fit1d", "model=mlp_tanh", "profile=smoke", "task.level=0",
                   "scale.steps=0.01,0.1", "scale.max_steps=2000", "trainer.progress=false",
                   "trainer.checkpoint_every_s=0.2", multirun=True)  # fmt: skip
-    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # Ctrl-C's default action, even where pytest runs as a background job (which inherits SIGINT ignored)
+    default_sigint = lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)  # noqa: E731
+    proc = subprocess.Popen(
+        cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint
+    )
     deadline = time.monotonic() + 180
     store = tmp_path / "store" / "fit1d"
 

@@ -16,6 +16,7 @@ from omegaconf import OmegaConf, open_dict
 from experiments.analysis.selection import select
 from experiments.analysis.tuning import objective, space
 from experiments.analysis.tuning.models import tunable
+from experiments.analysis.tuning.report import read_study
 from experiments.harness.config import mlp_count, trial_key
 from experiments.harness.errors import ConfigError
 from gmnm import GMNM, count_parameters
@@ -302,14 +303,16 @@ def test_a_study_killed_with_sigkill_resumes_without_restarting_or_double_counti
         "scale.max_steps=2000",
     )
     db = tmp_path / "store" / "_tuning" / "smoke" / "fit1d" / "gmnm.db"
-    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = tmp_path / "tuner.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 300
 
     def trials():
         if not db.exists():
             return []
-        try:
-            return optuna.load_study(study_name="fit1d/gmnm/smoke", storage=f"sqlite:///{db}").get_trials()
+        try:  # read-only: a reader that created the tables would race the tuner creating them
+            return read_study(db, "fit1d/gmnm/smoke").get_trials()
         except Exception:  # noqa: BLE001 - the study is being created
             return []
 
@@ -317,7 +320,7 @@ def test_a_study_killed_with_sigkill_resumes_without_restarting_or_double_counti
         sum(t.state.is_finished() for t in trials()) >= 1
         and any(t.state == optuna.trial.TrialState.RUNNING for t in trials())
     ):
-        assert proc.poll() is None, "the study ended before it could be killed"
+        assert proc.poll() is None, "the study ended before it could be killed:\n" + log.read_text()[-3000:]
         assert time.monotonic() < deadline, "too few trials finished in time"
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)

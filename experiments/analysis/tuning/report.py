@@ -19,6 +19,16 @@ import pandas as pd
 from experiments.harness.family import Context, FamilyReport, Section
 
 
+def read_study(db: Path, name: str):
+    """The study `name` in `db`, opened read-only: optuna's storage writes its tables and version rows when they
+    are missing, which races a tuner creating them (one of the two fails); a reader must never write."""
+    import optuna
+
+    url = f"sqlite:///file:{Path(db).resolve()}?mode=ro&uri=true"
+    storage = optuna.storages.RDBStorage(url, skip_table_creation=True, skip_compatibility_check=True)
+    return optuna.load_study(study_name=name, storage=storage)
+
+
 def studies(store: Path, profile: str) -> dict[str, dict[str, dict]]:
     """{experiment: {model: {objective, trials}}} of the store's studies under `profile`; each trial
     a dict of number, state, value and params. Empty when there is none."""
@@ -32,7 +42,7 @@ def studies(store: Path, profile: str) -> dict[str, dict[str, dict]]:
     for db in sorted(root.glob("*/*.db")):
         experiment, model = db.parent.name, db.stem
         name = f"{experiment}/{model}/{profile}"
-        study = optuna.load_study(study_name=name, storage=f"sqlite:///{db}")
+        study = read_study(db, name)
         found.setdefault(experiment, {})[model] = {
             "objective": study.user_attrs.get("metric", "") + _at(study.user_attrs.get("at")),
             "trials": [

@@ -139,7 +139,9 @@ def test_a_loss_against_one_competitor_contradicts():
 def test_an_absent_competitor_leaves_a_win_inconclusive():
     rows = build(fit({"gmnm": 0.3, "mlp_relu": 5.0, "mlp_tanh": 2.0}), PAPER, "paper")
     r = row(rows, "C2", "fit2d level 1")
-    assert r["verdict"] == stats.INCONCLUSIVE and "kan" in r["reason"]
+    assert r["verdict"] == stats.INCONCLUSIVE and "kan" in r["reason"] and r["not_run"] == "kan"
+    assert row(build(fit({"gmnm": 0.3, "kan": 1.0, "mlp_relu": 5.0, "mlp_tanh": 2.0}), PAPER, "paper"), "C2",
+               "fit2d level 1")["not_run"] == ""  # fmt: skip
 
 
 def test_too_few_seeds_is_inconclusive():
@@ -160,6 +162,24 @@ def test_protocol_rows_exist_only_where_the_protocol_ran():
     assert (
         t["verdict"] == stats.CONTRADICTED and t["ours_model"] == "gmnm (tuned)" and t["compared_with"] == "kan (tuned)"
     )
+
+
+def test_the_tuned_page_sets_each_case_beside_its_as_written_row_and_says_whether_the_verdict_moved():
+    written = fit({"gmnm": 0.3, "kan": 1.0, "mlp_relu": 5.0, "mlp_tanh": 2.0})  # reproduced as written
+    tuned = fit({"gmnm": 2.0, "kan": 0.5, "mlp_relu": 1.0, "mlp_tanh": 1.0}, protocol="tuned")  # contradicted
+    rows = build(written + tuned, PAPER, "paper")
+    table = render.tuned_markdown(rows)
+    [line] = [x for x in table.splitlines() if x.startswith("| C2 | fit2d level 1")]
+    cells = [c.strip() for c in line.strip("|").split("|")]
+    assert cells[3].startswith("0.3 [") and cells[5] == stats.REPRODUCED
+    assert cells[6].startswith("4 [") and cells[8] == f"**{stats.CONTRADICTED}**" and cells[9] == "yes"
+    assert "| C2 | fit2d level 0" not in table and "more case(s) have a tuned row not measured yet" in table
+    # a tuned competitor not run yet: the row cannot answer, whatever its verdict reads
+    partial = [r for r in tuned if r["model"] != "mlp_tanh"]
+    [line] = [x for x in render.tuned_markdown(build(written + partial, PAPER, "paper")).splitlines()
+              if x.startswith("| C2 | fit2d level 1")]  # fmt: skip
+    assert line.rstrip(" |").endswith("not yet (mlp_tanh not run tuned)")
+    assert render.tuned_markdown(build(written, PAPER, "paper")).startswith("No tuned row yet")
 
 
 def test_the_least_squares_head_is_ours_judged_against_gradient_trained_models():

@@ -353,7 +353,7 @@ def _rank(claim, protocol, recs, paper_value):
         reason = f"no competitor of {ours_model} ran under this profile: {', '.join(claim.others)}{failures}"
         return {**_ours(ours, ours_model), **_not_measured(" / ".join(claim.others), protocol), "reason": reason}, used
     if claim.metric == "n_params":  # a count is the same for every seed: compare the counts themselves
-        return _counts(claim, ours_model, ours, others, missing), used
+        return {**_counts(claim, ours_model, ours, others, missing), "not_run": ", ".join(missing)}, used
     result = stats.rank(list(ours.values()), others, threshold=claim.threshold, direction=claim.direction)
     deciding = result["deciding"]
     c = result["comparisons"][deciding]
@@ -366,6 +366,7 @@ def _rank(claim, protocol, recs, paper_value):
     if missing:  # an absent competitor could still beat ours: the claim cannot be established
         found["p_claim"] = 1.0
         reason += f"; not run under this profile: {', '.join(missing)}"
+        found["not_run"] = ", ".join(missing)
     found["verdict"] = stats.decide(found["p_claim"], found["p_against"], found["n_seeds"])
     return {**found, "reason": reason}, used
 

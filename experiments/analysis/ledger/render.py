@@ -14,6 +14,7 @@ import pandas as pd
 from experiments.analysis import stats
 from experiments.analysis.ledger.row import COLUMNS
 from experiments.harness.atomic import write_atomic
+from experiments.harness.records import LABELS
 from experiments.harness.tableio import read_rows, to_markdown, write_csv
 
 ORDER = ("paper", "quick", "smoke")  # profiles in this order, others after by name
@@ -279,6 +280,36 @@ def short_markdown(rows: list[dict], where: str = "in [results/CLAIMS.md](result
     sentence = (f"{lead}: " + ", ".join(f"{n} {what}" for what, n in counts.items() if n)
                 + f": every row {where}. " + COVERS)  # fmt: skip
     return "\n\n".join(blocks + [sentence])
+
+
+def tuned_markdown(rows: list[dict]) -> str:
+    """Does tuning change the answer? Per profile, each case with a measured tuned row beside the same case as
+    written: effect, interval and verdict of both (the current ledger's rows only)."""
+    current = [r for r in rows if earlier(r) is None]
+    written = {(r["profile"], r["claim"], r["case"]): r for r in current if r["protocol"] == LABELS["paper"]}
+    tuned = [r for r in current if r["protocol"] == LABELS["tuned"]]
+    shown = [r for r in tuned if r["verdict"] != stats.NOT_MEASURED]
+    if not tuned:
+        return "No tuned row yet: `make tune`, then `make reproduce PROTOCOL=tuned`."
+    lines = []
+    for r in shown:
+        w = written.get((r["profile"], r["claim"], r["case"]), {})
+        measured = w.get("verdict", stats.NOT_MEASURED) != stats.NOT_MEASURED
+        change = "" if not measured else "yes" if w["verdict"] != r["verdict"] else "no"
+        if r.get("not_run"):  # a competitor still to run could beat ours: no answer yet
+            change = f"not yet ({r['not_run']} not run tuned)"
+        lines.append([r["claim"], r["case"], r["profile"], _ours(w), _of(w), w.get("verdict", ""), _ours(r), _of(r),
+                      f"**{r['verdict']}**", change])  # fmt: skip
+    header = ["claim", "case", "profile", "as written: effect [95 % CI] (n)", "of", "verdict",
+              "tuned: effect [95 % CI] (n)", "of", "verdict", "verdict changes"]  # fmt: skip
+    pending = len(tuned) - len(shown)
+    table = _table(header, lines) if lines else "No tuned row measured yet."
+    return table + (
+        f"\n\n{pending} more case(s) have a tuned row not measured yet: a model's tuned seeds have not run "
+        "(results/CLAIMS.md names which)."
+        if pending
+        else ""
+    )
 
 
 def counts_markdown(rows: list[dict]) -> str:

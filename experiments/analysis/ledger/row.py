@@ -51,6 +51,7 @@ class Row:
     verdict: str = ""
     reads: str = ""  # what an indicative row would read
     reason: str = ""
+    not_run: str = ""  # the claim's competitors with no runs under this protocol: the row cannot reproduce it
     estimators: str = ""  # the verdict under each read of the curve (final, minimum, last 10 %)
     estimator_sensitive: str = ""  # yes where those verdicts differ
     redrawn_verdict: str = ""  # the verdict with the data redrawn for every seed (protocol=redrawn)

@@ -400,7 +400,7 @@ def test_a_study_at_one_level_prunes_its_runs_and_tells_optuna(tmp_path):
     )
     assert r.returncode == 2 and "every one diverged, failed or was pruned" in r.stderr, r.stderr[-2000:]
     db = tmp_path / "store" / "_tuning" / "smoke" / "fit1d" / "gmnm.db"
-    study = optuna.load_study(study_name="fit1d/gmnm/smoke", storage=f"sqlite:///{db}")
+    study = read_study(db, "fit1d/gmnm/smoke")
     assert [t.state for t in study.trials] == [optuna.trial.TrialState.PRUNED] * 2
     assert study.user_attrs["at"] == "task.level=1" and study.user_attrs["pruner"]["upper"] == 0.0
     store = ResultStore(tmp_path / "store")

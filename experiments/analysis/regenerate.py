@@ -189,18 +189,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"report: left out {note}", file=sys.stderr)
 
     ctx = Context(args.out, args.profile, {p.stem: read_csv(p) for p in sorted(args.paper.glob("*.csv"))}, args.store)
-    # The ledger first, from the records alone: a row that cannot be judged stops the report before it writes
-    paper = {f"{name}.csv": table.to_dict("records") for name, table in ctx.paper.items()}
-    differs = {e: differences(e, args.profile, args.conf) for e in sorted({r["experiment"] for r in records})}
-    spec = claim_spec()
-    timed = {c.experiment for c in spec if c.metric == BENCH_METRIC}
-    uncounted = {c.experiment for c in spec if c.metric == "n_params"} - {r["experiment"] for r in records}
-    shapes = counts(sorted(uncounted | timed), args.conf) + step_records(args.store)
-    claims = build(records, paper, args.profile, spec, differs=differs, shapes=shapes) if records else []
-    tuning_paths, _ = write_report(TUNING, [], ctx)
-    for path in tuning_paths:
-        print(f"wrote {path}")
-    if not records:
+    if not records:  # a store of tuning studies alone: their tables and nothing else
+        tuning_paths, _ = write_report(TUNING, [], ctx)
+        for path in tuning_paths:
+            print(f"wrote {path}")
         if tuning_paths:
             return 0
         print(
@@ -209,6 +201,17 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+    # The ledger first, from the records alone: a row that cannot be judged stops the report before it writes
+    paper = {f"{name}.csv": table.to_dict("records") for name, table in ctx.paper.items()}
+    differs = {e: differences(e, args.profile, args.conf) for e in sorted({r["experiment"] for r in records})}
+    spec = claim_spec()
+    timed = {c.experiment for c in spec if c.metric == BENCH_METRIC}
+    uncounted = {c.experiment for c in spec if c.metric == "n_params"} - {r["experiment"] for r in records}
+    shapes = counts(sorted(uncounted | timed), args.conf) + step_records(args.store)
+    claims = build(records, paper, args.profile, spec, differs=differs, shapes=shapes)
+    tuning_paths, _ = write_report(TUNING, [], ctx)
+    for path in tuning_paths:
+        print(f"wrote {path}")
     glance = []
     for report, recs in sorted(reports.values(), key=lambda rr: rr[0].section.order):
         written, rows = write_report(report, recs, ctx)

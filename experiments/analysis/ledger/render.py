@@ -288,9 +288,9 @@ def tuned_markdown(rows: list[dict]) -> str:
     current = [r for r in rows if earlier(r) is None]
     written = {(r["profile"], r["claim"], r["case"]): r for r in current if r["protocol"] == LABELS["paper"]}
     tuned = [r for r in current if r["protocol"] == LABELS["tuned"]]
-    shown = [r for r in tuned if r["verdict"] != stats.NOT_MEASURED]
     if not tuned:
         return "No tuned row yet: `make tune`, then `make reproduce PROTOCOL=tuned`."
+    shown = [r for r in tuned if r["verdict"] != stats.NOT_MEASURED]
     lines = []
     for r in shown:
         w = written.get((r["profile"], r["claim"], r["case"]), {})
